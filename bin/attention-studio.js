@@ -1,0 +1,2 @@
+#!/usr/bin/env node
+await import('../dist/electron/node/cli/main.js');

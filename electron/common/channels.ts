@@ -1,0 +1,4 @@
+/** Channel names of the Electron transport. Every channel carries the prefix; preload and main refuse others. */
+export const CHANNEL_PREFIX = 'studio:';
+export const CALL_CHANNEL = `${CHANNEL_PREFIX}call`;
+export const EVENT_CHANNEL = `${CHANNEL_PREFIX}event`;

@@ -1,0 +1,30 @@
+/**
+ * The one contract between the renderer (or any client) and the main process. Every call and every
+ * pushed event is declared here; the Electron IPC handlers, the browser-mode WebSocket server and the
+ * renderer's client are all typed from these maps, so renaming a method breaks both sides at compile time.
+ */
+import type { z } from 'zod';
+import { appMethods } from './app.js';
+import type { StudioEvents } from './events.js';
+
+export * from './app.js';
+export * from './events.js';
+export * from '../channels.js';
+
+export const methods = {
+  ...appMethods,
+} as const;
+
+export type Methods = typeof methods;
+export type MethodName = keyof Methods;
+export type MethodArgs<M extends MethodName> = z.input<Methods[M]['args']>;
+export type ParsedArgs<M extends MethodName> = z.output<Methods[M]['args']>;
+export type MethodResult<M extends MethodName> = NonNullable<Methods[M]['result']>;
+export type EventName = keyof StudioEvents;
+
+
+export function isMethodName(name: unknown): name is MethodName {
+  return typeof name === 'string' && Object.prototype.hasOwnProperty.call(methods, name);
+}
+
+export type { StudioEvents };

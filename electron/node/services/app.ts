@@ -1,0 +1,38 @@
+import os from 'node:os';
+import type { AppInfo } from '../../common/contract/index.js';
+import { chooseBackend, probeBackends, type BackendProbe } from '../../../ml/engine/backends.js';
+import { packageVersion } from '../paths.js';
+import type { ServiceContext } from './context.js';
+
+let probeCache: Promise<BackendProbe[]> | null = null;
+
+/** Probing loads native and WASM modules; do it once per process. */
+export function cachedBackendProbes(): Promise<BackendProbe[]> {
+  probeCache ??= probeBackends();
+  return probeCache;
+}
+
+export async function appInfo(ctx: ServiceContext, probe = true): Promise<AppInfo> {
+  const probes = probe ? await cachedBackendProbes() : [];
+  const choice = probe ? chooseBackend(probes, ctx.forcedBackend) : { name: null, reason: 'backends not probed' };
+  return {
+    name: 'Attention Studio',
+    version: packageVersion(),
+    node: process.versions.node,
+    electron: ctx.electronVersion ?? process.versions.electron ?? null,
+    platform: process.platform,
+    arch: process.arch,
+    cpus: os.availableParallelism(),
+    mode: ctx.mode,
+    workspace: ctx.workspace,
+    backends: probes,
+    selectedBackend: choice.name,
+    selectionReason: choice.reason,
+  };
+}
+
+export function appHandlers(ctx: ServiceContext) {
+  return {
+    info: (args: { probeBackends?: boolean | undefined }) => appInfo(ctx, args.probeBackends ?? true),
+  };
+}

@@ -1,0 +1,12 @@
+/** The composition root for services: one place builds every handler the contract names. */
+import type { Handlers } from '../rpc/dispatch.js';
+import { appHandlers } from './app.js';
+import type { ServiceContext } from './context.js';
+
+export type { ServiceContext } from './context.js';
+
+export function createHandlers(ctx: ServiceContext): Handlers {
+  return {
+    ...appHandlers(ctx),
+  };
+}

@@ -1,0 +1,49 @@
+// Lint rules, chiefly the runtime boundaries of ../STYLE (VS Code / Signal style): each folder may only
+// import what can run where that folder's code runs.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+const electronMain = ['electron', 'electron/main'];
+const nodeBuiltins = ['node:*', 'fs', 'path', 'os', 'child_process', 'worker_threads', 'crypto', 'http', 'net', 'url'];
+
+function restrict(patterns, message) {
+  return { 'no-restricted-imports': ['error', { patterns: [{ group: patterns, message }] }] };
+}
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'release/**', 'e2e/screenshots/**', 'test-results/**', 'playwright-report/**', '**/*.svelte'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { ecmaVersion: 2023, sourceType: 'module', globals: { console: 'readonly', process: 'readonly', URL: 'readonly', Buffer: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', performance: 'readonly' } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+    },
+  },
+  {
+    files: ['electron/common/**/*.ts'],
+    rules: restrict([...electronMain, ...nodeBuiltins, '**/node/**', '**/main/**', '**/ml/**', 'better-sqlite3', 'sharp'],
+      'electron/common is plain TypeScript shared by every runtime: no Node, Electron, storage or ml imports.'),
+  },
+  {
+    files: ['electron/node/**/*.ts'],
+    rules: restrict([...electronMain, '**/main/**', '**/preload/**'],
+      'electron/node must run without Electron (the CLI and the tests reuse it): no electron imports.'),
+  },
+  {
+    files: ['electron/preload/**/*.ts'],
+    rules: restrict(['electron/main', '**/node/**', '**/main/**', '**/ml/**', 'better-sqlite3', 'sharp', ...nodeBuiltins],
+      'The preload only bridges the contract: it may use contextBridge/ipcRenderer and electron/common.'),
+  },
+  {
+    files: ['ml/**/*.ts'],
+    rules: restrict([...electronMain, '**/electron/**', 'better-sqlite3', '**/storage/**'],
+      'ml/ is a pure library: it imports neither Electron nor the database.'),
+  },
+  {
+    files: ['renderer/**/*.ts'],
+    rules: restrict([...electronMain, ...nodeBuiltins, '**/electron/node/**', '**/electron/main/**', '**/ml/**', 'better-sqlite3', 'sharp'],
+      'The renderer reaches the main process only through the contract (renderer/src/lib/api.ts).'),
+  },
+);
