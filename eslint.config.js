@@ -3,11 +3,20 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+// Bare module names are matched exactly; the globs below match import paths (relative ones included).
 const electronMain = ['electron', 'electron/main'];
-const nodeBuiltins = ['node:*', 'fs', 'path', 'os', 'child_process', 'worker_threads', 'crypto', 'http', 'net', 'url'];
+const nodeBuiltins = ['fs', 'path', 'os', 'child_process', 'worker_threads', 'crypto', 'http', 'net', 'url'];
+const nativeModules = ['better-sqlite3', 'sharp'];
 
-function restrict(patterns, message) {
-  return { 'no-restricted-imports': ['error', { patterns: [{ group: patterns, message }] }] };
+function restrict(entries, message) {
+  const names = entries.filter((e) => !e.includes('*'));
+  const globs = entries.filter((e) => e.includes('*'));
+  return {
+    'no-restricted-imports': [
+      'error',
+      { paths: names.map((name) => ({ name, message })), patterns: globs.length ? [{ group: globs, message }] : [] },
+    ],
+  };
 }
 
 export default tseslint.config(
@@ -23,7 +32,7 @@ export default tseslint.config(
   },
   {
     files: ['electron/common/**/*.ts'],
-    rules: restrict([...electronMain, ...nodeBuiltins, '**/node/**', '**/main/**', '**/ml/**', 'better-sqlite3', 'sharp'],
+    rules: restrict([...electronMain, ...nodeBuiltins, 'node:*', '**/node/**', '**/main/**', '**/ml/**', ...nativeModules],
       'electron/common is plain TypeScript shared by every runtime: no Node, Electron, storage or ml imports.'),
   },
   {
@@ -33,7 +42,7 @@ export default tseslint.config(
   },
   {
     files: ['electron/preload/**/*.ts'],
-    rules: restrict(['electron/main', '**/node/**', '**/main/**', '**/ml/**', 'better-sqlite3', 'sharp', ...nodeBuiltins],
+    rules: restrict(['electron/main', '**/node/**', '**/main/**', '**/ml/**', ...nativeModules, ...nodeBuiltins, 'node:*'],
       'The preload only bridges the contract: it may use contextBridge/ipcRenderer and electron/common.'),
   },
   {
@@ -42,8 +51,8 @@ export default tseslint.config(
       'ml/ is a pure library: it imports neither Electron nor the database.'),
   },
   {
-    files: ['renderer/**/*.ts'],
-    rules: restrict([...electronMain, ...nodeBuiltins, '**/electron/node/**', '**/electron/main/**', '**/ml/**', 'better-sqlite3', 'sharp'],
+    files: ['renderer/src/**/*.ts'],
+    rules: restrict([...electronMain, ...nodeBuiltins, 'node:*', '**/electron/node/**', '**/electron/main/**', '**/electron/preload/**', '**/ml/**', ...nativeModules],
       'The renderer reaches the main process only through the contract (renderer/src/lib/api.ts).'),
   },
 );

@@ -1,0 +1,21 @@
+import { expect, screenshotPath, test } from './fixtures.js';
+
+test('the served studio loads with its token and shows the info call end to end', async ({ page, studio }) => {
+  await page.goto(studio.url);
+  await expect(page.getByRole('heading', { name: 'Attention Studio' })).toBeVisible();
+  // The version and backend come from the `info` contract method over the WebSocket.
+  await expect(page.getByTestId('app-version')).toContainText('browser mode');
+  await expect(page.getByTestId('selected-backend')).toContainText('Training will use');
+  await expect(page.getByTestId('backend-wasm')).toContainText('yes');
+  await expect(page.getByTestId('backend-tensorflow')).toBeVisible();
+  await page.screenshot({ path: screenshotPath('shell') });
+});
+
+test('the studio refuses a page load without the token or with a wrong one (401)', async ({ page, studio }) => {
+  const base = `http://127.0.0.1:${studio.port}/`;
+  const without = await page.goto(base);
+  expect(without?.status()).toBe(401);
+  await expect(page.locator('body')).toContainText('Unauthorized');
+  const wrong = await page.goto(`${base}?token=not-the-token`);
+  expect(wrong?.status()).toBe(401);
+});

@@ -1,0 +1,101 @@
+/**
+ * The Electron composition root: builds the services, serves the contract over IPC, and opens one
+ * locked-down window (context isolation, sandbox, no Node in the renderer, strict CSP, no navigation,
+ * no new windows, every IPC sender checked).
+ */
+import { app, BrowserWindow, ipcMain, session, shell, type IpcMainInvokeEvent } from 'electron';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { CALL_CHANNEL, EVENT_CHANNEL } from '../common/channels.js';
+import type { RpcRequest, RpcResponse } from '../common/contract/wire.js';
+import { EventHub } from '../node/events.js';
+import { packageRoot, rendererDist } from '../node/paths.js';
+import { createDispatcher, respond } from '../node/rpc/dispatch.js';
+import { contentSecurityPolicy } from '../node/server/browserServer.js';
+import { createHandlers } from '../node/services/index.js';
+import { defaultWorkspace } from '../node/workspace.js';
+
+const rendererIndex = pathToFileURL(path.join(rendererDist(), 'index.html')).href;
+
+function workspaceFromArgs(): string {
+  const index = process.argv.indexOf('--workspace');
+  const given = index >= 0 ? process.argv[index + 1] : undefined;
+  return given ? path.resolve(given) : defaultWorkspace();
+}
+
+/** Only our own renderer page, in the top frame, may call the contract. */
+function trustedSender(event: IpcMainInvokeEvent): boolean {
+  const frame = event.senderFrame;
+  return frame !== null && frame.parent === null && frame.url.split(/[?#]/)[0] === rendererIndex;
+}
+
+function createWindow(): BrowserWindow {
+  const window = new BrowserWindow({
+    width: 1280,
+    height: 840,
+    title: 'Attention Studio',
+    show: false,
+    webPreferences: {
+      preload: path.join(packageRoot(), 'dist', 'electron', 'preload', 'preload.cjs'),
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      webSecurity: true,
+      spellcheck: false,
+    },
+  });
+  window.once('ready-to-show', () => window.show());
+  void window.loadURL(rendererIndex);
+  return window;
+}
+
+app.on('web-contents-created', (_event, contents) => {
+  contents.setWindowOpenHandler(({ url }) => {
+    // Links to documentation open in the user's browser, never inside the app.
+    if (url.startsWith('https://')) void shell.openExternal(url);
+    return { action: 'deny' };
+  });
+  contents.on('will-navigate', (event, url) => {
+    if (url.split(/[?#]/)[0] !== rendererIndex) event.preventDefault();
+  });
+  contents.on('will-attach-webview', (event) => event.preventDefault());
+});
+
+void app.whenReady().then(() => {
+  const events = new EventHub();
+  const forced = process.env.ATTENTION_STUDIO_BACKEND;
+  const handlers = createHandlers({
+    mode: 'electron',
+    workspace: workspaceFromArgs(),
+    events,
+    electronVersion: process.versions.electron,
+    ...(forced === 'tensorflow' || forced === 'webgpu' || forced === 'wasm' || forced === 'cpu' ? { forcedBackend: forced } : {}),
+  });
+  const dispatch = createDispatcher(handlers);
+
+  session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
+  session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
+    callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [contentSecurityPolicy("'none'")] } });
+  });
+
+  ipcMain.handle(CALL_CHANNEL, async (event, request: Partial<RpcRequest> | undefined): Promise<RpcResponse> => {
+    const id = typeof request?.id === 'number' ? request.id : -1;
+    if (!trustedSender(event)) {
+      return { id, ok: false, error: { code: 'invalid_argument', message: 'Call refused: it did not come from the studio window', field: '(sender)' } };
+    }
+    return respond(dispatch, id, request?.method, request?.args);
+  });
+
+  let window = createWindow();
+  events.subscribe((event, payload) => {
+    if (!window.isDestroyed()) window.webContents.send(EVENT_CHANNEL, { event, payload });
+  });
+
+  app.on('activate', () => {
+    if (BrowserWindow.getAllWindows().length === 0) window = createWindow();
+  });
+});
+
+app.on('window-all-closed', () => {
+  if (process.platform !== 'darwin') app.quit();
+});

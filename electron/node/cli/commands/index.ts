@@ -1,0 +1,6 @@
+/** Every CLI subcommand, in the order `--help` lists them. */
+import type { Command } from '../command.js';
+import { infoCommand } from './info.js';
+import { serveCommand } from './serve.js';
+
+export const commands: Command[] = [infoCommand, serveCommand];

@@ -1,0 +1,4 @@
+#!/usr/bin/env node
+import { cliEntry } from './main.js';
+
+await cliEntry();
