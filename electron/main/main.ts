@@ -3,17 +3,17 @@
  * locked-down window (context isolation, sandbox, no Node in the renderer, strict CSP, no navigation,
  * no new windows, every IPC sender checked).
  */
-import { app, BrowserWindow, ipcMain, session, shell, type IpcMainInvokeEvent } from 'electron';
+import { app, BrowserWindow, ipcMain, session, shell } from 'electron';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CALL_CHANNEL, EVENT_CHANNEL } from '../common/channels.js';
-import type { RpcRequest, RpcResponse } from '../common/contract/wire.js';
 import { EventHub } from '../node/events.js';
 import { packageRoot, rendererDist } from '../node/paths.js';
-import { createDispatcher, respond } from '../node/rpc/dispatch.js';
+import { createDispatcher } from '../node/rpc/dispatch.js';
 import { contentSecurityPolicy } from '../node/server/browserServer.js';
 import { createHandlers } from '../node/services/index.js';
 import { defaultWorkspace } from '../node/workspace.js';
+import { createCallHandler } from './ipc.js';
 
 const rendererIndex = pathToFileURL(path.join(rendererDist(), 'index.html')).href;
 
@@ -21,12 +21,6 @@ function workspaceFromArgs(): string {
   const index = process.argv.indexOf('--workspace');
   const given = index >= 0 ? process.argv[index + 1] : undefined;
   return given ? path.resolve(given) : defaultWorkspace();
-}
-
-/** Only our own renderer page, in the top frame, may call the contract. */
-function trustedSender(event: IpcMainInvokeEvent): boolean {
-  const frame = event.senderFrame;
-  return frame !== null && frame.parent === null && frame.url.split(/[?#]/)[0] === rendererIndex;
 }
 
 function createWindow(): BrowserWindow {
@@ -78,13 +72,7 @@ void app.whenReady().then(() => {
     callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [contentSecurityPolicy("'none'")] } });
   });
 
-  ipcMain.handle(CALL_CHANNEL, async (event, request: Partial<RpcRequest> | undefined): Promise<RpcResponse> => {
-    const id = typeof request?.id === 'number' ? request.id : -1;
-    if (!trustedSender(event)) {
-      return { id, ok: false, error: { code: 'invalid_argument', message: 'Call refused: it did not come from the studio window', field: '(sender)' } };
-    }
-    return respond(dispatch, id, request?.method, request?.args);
-  });
+  ipcMain.handle(CALL_CHANNEL, createCallHandler(dispatch, rendererIndex));
 
   let window = createWindow();
   events.subscribe((event, payload) => {
