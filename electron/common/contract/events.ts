@@ -10,5 +10,7 @@ export interface JobProgress {
 }
 
 export interface StudioEvents {
+  /** Another workspace was opened; views reload what they show. */
+  'workspace.changed': { path: string; name: string };
   'job.progress': JobProgress;
 }

@@ -5,21 +5,24 @@
  */
 import type { z } from 'zod';
 import { appMethods } from './app.js';
+import { workspaceMethods } from './workspace.js';
 import type { StudioEvents } from './events.js';
 
 export * from './app.js';
+export * from './workspace.js';
 export * from './events.js';
 export * from '../channels.js';
 
 export const methods = {
   ...appMethods,
+  ...workspaceMethods,
 } as const;
 
 export type Methods = typeof methods;
 export type MethodName = keyof Methods;
 export type MethodArgs<M extends MethodName> = z.input<Methods[M]['args']>;
 export type ParsedArgs<M extends MethodName> = z.output<Methods[M]['args']>;
-export type MethodResult<M extends MethodName> = NonNullable<Methods[M]['result']>;
+export type MethodResult<M extends MethodName> = Exclude<Methods[M]['result'], undefined>;
 export type EventName = keyof StudioEvents;
 
 

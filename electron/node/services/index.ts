@@ -1,6 +1,7 @@
 /** The composition root for services: one place builds every handler the contract names. */
 import type { Handlers } from '../rpc/dispatch.js';
 import { appHandlers } from './app.js';
+import { workspaceHandlers } from './workspace.js';
 import type { ServiceContext } from './context.js';
 
 export type { ServiceContext } from './context.js';
@@ -8,5 +9,6 @@ export type { ServiceContext } from './context.js';
 export function createHandlers(ctx: ServiceContext): Handlers {
   return {
     ...appHandlers(ctx),
+    ...workspaceHandlers(ctx),
   };
 }
