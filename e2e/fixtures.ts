@@ -18,6 +18,8 @@ export interface Studio {
 async function startStudio(workspace: string): Promise<{ studio: Studio; child: ChildProcess }> {
   const child = spawn(process.execPath, ['bin/attention-studio.js', 'serve', '--json', '--workspace', workspace], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Recent-workspace lists and other per-user files go to the test's own folder.
+    env: { ...process.env, ATTENTION_STUDIO_HOME: path.join(workspace, '.home') },
   });
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));

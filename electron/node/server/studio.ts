@@ -4,6 +4,7 @@ import { EventHub } from '../events.js';
 import { rendererDist } from '../paths.js';
 import { createDispatcher } from '../rpc/dispatch.js';
 import { createHandlers } from '../services/index.js';
+import { prepareWorkspaceFolder, rememberWorkspace } from '../services/workspace.js';
 import { startBrowserServer, type BrowserServer } from './browserServer.js';
 
 export interface StudioServerOptions {
@@ -15,7 +16,9 @@ export interface StudioServerOptions {
 
 export async function startStudioServer(options: StudioServerOptions): Promise<BrowserServer> {
   const events = new EventHub();
-  const handlers = createHandlers({ mode: 'browser', workspace: options.workspace, events, ...(options.forcedBackend ? { forcedBackend: options.forcedBackend } : {}) });
+  const workspace = options.workspace === null ? null : prepareWorkspaceFolder(options.workspace, true);
+  if (workspace) await rememberWorkspace(workspace);
+  const handlers = createHandlers({ mode: 'browser', workspace, events, ...(options.forcedBackend ? { forcedBackend: options.forcedBackend } : {}) });
   return startBrowserServer({
     dispatch: createDispatcher(handlers),
     events,
