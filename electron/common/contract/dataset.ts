@@ -1,0 +1,255 @@
+/**
+ * The dataset part of the contract: importing folders, browsing and labelling images, classes, undo,
+ * splits and export. Image and class ids are SQLite row ids of the open workspace.
+ */
+import { z } from 'zod';
+import { method } from './define.js';
+
+export const splitNames = ['train', 'val', 'test'] as const;
+export type SplitName = (typeof splitNames)[number];
+
+/** ok: use the label; unsure: labelled but flagged for review; excluded: never trained or evaluated on. */
+export const labelStates = ['ok', 'unsure', 'excluded'] as const;
+export type LabelState = (typeof labelStates)[number];
+
+export interface ImageSummary {
+  id: number;
+  fileName: string;
+  /** Where the file was when it was first imported. */
+  sourcePath: string;
+  /** null: unlabelled. */
+  classId: number | null;
+  className: string | null;
+  state: LabelState;
+  split: SplitName;
+  format: string;
+  width: number;
+  height: number;
+  channels: number;
+  bytes: number;
+  contentHash: string;
+  importedAt: number;
+}
+
+export interface ImagePage {
+  images: ImageSummary[];
+  /** Pass as `after` for the next page; null when this was the last one. */
+  nextCursor: number | null;
+}
+
+export interface SplitCounts {
+  total: number;
+  train: number;
+  val: number;
+  test: number;
+  unsure: number;
+  excluded: number;
+}
+
+export interface ClassCount extends SplitCounts {
+  id: number;
+  name: string;
+}
+
+export interface ClassCounts {
+  classes: ClassCount[];
+  unlabelled: SplitCounts;
+  all: SplitCounts;
+}
+
+export interface Thumbnail {
+  imageId: number;
+  mime: string;
+  width: number;
+  height: number;
+  base64: string;
+}
+
+export interface SkippedFile {
+  path: string;
+  reason: string;
+}
+
+export interface DuplicateFile {
+  path: string;
+  /** The file (already imported, or earlier in this import) with the same content. */
+  sameAs: string;
+  /** Set when the two copies carry different labels; the first label is kept. */
+  conflict?: { label: string | null; keptLabel: string | null };
+}
+
+export interface ImportProgress {
+  jobId: string;
+  /** Files found so far, and how many have been dealt with (imported, unchanged, duplicate or skipped). */
+  seen: number;
+  processed: number;
+  imported: number;
+  unchanged: number;
+  duplicates: number;
+  skipped: number;
+  imagesPerSecond: number;
+  elapsedSeconds: number;
+  /** true once the folder walk has finished, so `seen` is the total. */
+  walkDone: boolean;
+}
+
+export interface ImportReport {
+  folder: string;
+  workspace: string;
+  imported: number;
+  /** Files already in the workspace from an earlier import of the same path. */
+  unchanged: number;
+  duplicates: number;
+  duplicateFiles: DuplicateFile[];
+  conflicts: DuplicateFile[];
+  skipped: SkippedFile[];
+  /** Image count per class in the whole workspace after the import; "(unlabelled)" for none. */
+  classes: Record<string, number>;
+  cancelled: boolean;
+  seconds: number;
+  imagesPerSecond: number;
+}
+
+export type ImportJobState = 'running' | 'done' | 'cancelled' | 'failed';
+
+export interface ImportJob {
+  jobId: string;
+  state: ImportJobState;
+  progress: ImportProgress;
+  report: ImportReport | null;
+  error: string | null;
+}
+
+export interface ImportFinished {
+  jobId: string;
+  state: ImportJobState;
+  report: ImportReport | null;
+  error: string | null;
+}
+
+export interface LabelEditSummary {
+  id: number;
+  kind: string;
+  summary: string;
+  actor: string;
+  createdAt: number;
+  undone: boolean;
+}
+
+export interface LabelHistory {
+  edits: LabelEditSummary[];
+  canUndo: boolean;
+  canRedo: boolean;
+}
+
+export interface UndoResult {
+  /** The edit undone or redone; null when there was nothing to undo/redo. */
+  edit: LabelEditSummary | null;
+}
+
+export interface SplitSettings {
+  train: number;
+  val: number;
+  test: number;
+  seed: number;
+  testLocked: boolean;
+}
+
+export interface ExportReport {
+  destination: string;
+  format: 'folders' | 'csv';
+  exported: number;
+  skipped: SkippedFile[];
+}
+
+export interface DatasetChanged {
+  reason: 'import' | 'labels' | 'classes' | 'splits';
+}
+
+const id = z.number().int().positive();
+const ids = z.array(id).min(1).max(1_000_000);
+const className = z.string().trim().min(1, 'a class name cannot be empty').max(200).refine((s) => !/[/\\]/.test(s), {
+  message: 'a class name cannot contain / or \\ (it becomes a folder name on export)',
+});
+const ratio = z.number().min(0).max(1);
+
+export const datasetMethods = {
+  importFolder: method<{ jobId: string }>()(
+    z.strictObject({
+      folder: z.string().min(1),
+      /** A CSV of `path,label` rows instead of class subfolders; paths relative to the CSV's folder. */
+      csv: z.string().min(1).optional(),
+      maxPixels: z.number().int().positive().optional(),
+    }),
+    'Starts importing a folder (one subfolder per class) or a CSV of path,label; progress comes as import.progress events.',
+  ),
+  importStatus: method<ImportJob>()(z.strictObject({ jobId: z.string() }), 'The state, progress and final report of an import job.'),
+  cancelImport: method<{ cancelled: boolean }>()(
+    z.strictObject({ jobId: z.string() }),
+    'Stops an import; what was imported so far stays, complete.',
+  ),
+  listImages: method<ImagePage>()(
+    z.strictObject({
+      /** A class id, null for unlabelled images, absent for all. */
+      classId: id.nullable().optional(),
+      split: z.enum(splitNames).optional(),
+      state: z.enum(labelStates).optional(),
+      /** Part of the file name, case-insensitive. */
+      search: z.string().max(200).optional(),
+      /** The `nextCursor` of the previous page. */
+      after: z.number().int().nonnegative().optional(),
+      limit: z.number().int().min(1).max(1000).optional(),
+    }),
+    'One page of images matching the filters, in import order.',
+  ),
+  classCounts: method<ClassCounts>()(z.strictObject({}), 'Image counts per class, split and label state.'),
+  getThumbnail: method<Thumbnail>()(z.strictObject({ imageId: id }), 'The preview of one image.'),
+  getThumbnails: method<Thumbnail[]>()(
+    z.strictObject({ imageIds: z.array(id).max(500) }),
+    'Previews of several images (a grid page); missing ids are left out.',
+  ),
+  relabelImages: method<{ changed: number }>()(
+    z.strictObject({ imageIds: ids, classId: id.nullable() }),
+    'Puts images in a class (or none, with null) as one undoable edit.',
+  ),
+  setLabelState: method<{ changed: number }>()(
+    z.strictObject({ imageIds: ids, state: z.enum(labelStates) }),
+    'Marks images ok, unsure or excluded as one undoable edit.',
+  ),
+  addClass: method<ClassCount>()(z.strictObject({ name: className }), 'Creates an empty class.'),
+  renameClass: method<ClassCount>()(z.strictObject({ classId: id, name: className }), 'Renames a class.'),
+  mergeClasses: method<ClassCount>()(
+    z.strictObject({ sourceIds: ids, targetId: id }),
+    'Moves every image of the source classes into the target class and deletes the sources.',
+  ),
+  deleteClass: method<{ unlabelled: number }>()(
+    z.strictObject({ classId: id }),
+    'Deletes a class; its images become unlabelled.',
+  ),
+  labelHistory: method<LabelHistory>()(
+    z.strictObject({ limit: z.number().int().min(1).max(1000).optional() }),
+    'The latest label edits, newest first, and whether undo/redo are possible.',
+  ),
+  undoLabelEdit: method<UndoResult>()(z.strictObject({}), 'Undoes the latest label or class edit.'),
+  redoLabelEdit: method<UndoResult>()(z.strictObject({}), 'Redoes the latest undone edit.'),
+  getSplitSettings: method<SplitSettings>()(z.strictObject({}), 'Split ratios, seed and whether the test split is locked.'),
+  setSplitRatios: method<SplitSettings & { moved: number }>()(
+    z.strictObject({ train: ratio, val: ratio, test: ratio, seed: z.number().int().nonnegative().optional() }),
+    'Sets the train/val/test ratios (they must add up to 1) and reassigns splits per class.',
+  ),
+  lockTestSplit: method<SplitSettings>()(
+    z.strictObject({ locked: z.boolean() }),
+    'Locks (or unlocks) the test split: while locked, no image enters or leaves it.',
+  ),
+  exportDataset: method<ExportReport>()(
+    z.strictObject({
+      destination: z.string().min(1),
+      format: z.enum(['folders', 'csv']),
+      splits: z.array(z.enum(splitNames)).optional(),
+      /** Put each split in its own top folder (folders) or add a split column (csv). */
+      bySplit: z.boolean().optional(),
+      includeUnsure: z.boolean().optional(),
+    }),
+    'Writes the labelled images as class subfolders (copies of the originals) or as a CSV of path,label.',
+  ),
+};

@@ -1,0 +1,71 @@
+/**
+ * Opens the SQLite database of a studio workspace: `<workspace>/studio.sqlite`, next to the caches.
+ * WAL lets the app's grid read while an import writes; synchronous=NORMAL in WAL mode loses at most
+ * the last commits on power loss and never corrupts, and a killed process loses nothing committed.
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { StudioError } from '../../common/errors.js';
+import { migrate } from './migrate.js';
+
+export type Db = Database.Database;
+
+export const DATABASE_FILE = 'studio.sqlite';
+
+export function workspaceDbPath(workspace: string): string {
+  return path.join(workspace, DATABASE_FILE);
+}
+
+export interface OpenOptions {
+  /** Stop migrating at this version (tests of migrations only). */
+  targetVersion?: number;
+  readonly?: boolean;
+}
+
+/** Opens (creating the folder and file when missing) and migrates the workspace database. */
+export function openWorkspaceDb(workspace: string, options: OpenOptions = {}): Db {
+  const file = workspaceDbPath(workspace);
+  try {
+    if (!options.readonly) mkdirSync(workspace, { recursive: true });
+  } catch (error) {
+    throw new StudioError('io_error', `Cannot create the workspace folder ${workspace}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  let db: Db;
+  try {
+    db = new Database(file, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
+  } catch (error) {
+    throw new StudioError('io_error', `Cannot open ${file}: ${(error as Error).message}`, { cause: error });
+  }
+  try {
+    configure(db);
+    if (!options.readonly) migrate(db, { target: options.targetVersion, label: file });
+    return db;
+  } catch (error) {
+    db.close();
+    if (error instanceof StudioError) throw error;
+    const message = (error as Error).message;
+    if (/not a database|malformed/i.test(message)) {
+      throw new StudioError('io_error', `${file} is not a readable Attention Studio database (${message}).`, {
+        cause: error,
+      });
+    }
+    throw error;
+  }
+}
+
+/** Connection settings; run on every connection, since SQLite keeps them per connection. */
+export function configure(db: Db): void {
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+  // The app and a CLI import may share a workspace; wait for the other's batch rather than fail.
+  db.pragma('busy_timeout = 10000');
+}
+
+export function integrityCheck(db: Db): string {
+  const rows = db.pragma('integrity_check') as { integrity_check: string }[];
+  return rows.map((row) => row.integrity_check).join('; ');
+}

@@ -1,0 +1,234 @@
+/** Image rows: inserts from the importer and the grid's queries (pinned by queryPlans.test.ts). */
+import type {
+  ClassCounts,
+  ImagePage,
+  ImageSummary,
+  LabelState,
+  SplitCounts,
+  SplitName,
+} from '../../common/contract/dataset.js';
+import { StudioError } from '../../common/errors.js';
+import type { Db } from './db.js';
+import { statement } from './statements.js';
+
+export interface NewImage {
+  contentHash: string;
+  sourcePath: string;
+  fileName: string;
+  format: string;
+  width: number;
+  height: number;
+  channels: number;
+  hasAlpha: boolean;
+  bytes: number;
+  importedAt: number;
+  classId: number | null;
+  split: SplitName;
+}
+
+export function insertImage(db: Db, image: NewImage): number {
+  const info = statement(
+    db,
+    `INSERT INTO images(content_hash, source_path, file_name, format, width, height, channels, has_alpha, bytes,
+                        imported_at, class_id, state, split)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'ok', ?)`,
+  ).run(
+    image.contentHash,
+    image.sourcePath,
+    image.fileName,
+    image.format,
+    image.width,
+    image.height,
+    image.channels,
+    image.hasAlpha ? 1 : 0,
+    image.bytes,
+    image.importedAt,
+    image.classId,
+    image.split,
+  );
+  return Number(info.lastInsertRowid);
+}
+
+export interface ImageByHash {
+  id: number;
+  source_path: string;
+  class_id: number | null;
+}
+
+export function imageByHash(db: Db, contentHash: string): ImageByHash | undefined {
+  return statement<[string], ImageByHash>(db, 'SELECT id, source_path, class_id FROM images WHERE content_hash = ?').get(
+    contentHash,
+  );
+}
+
+export interface SourceRow {
+  path: string;
+  image_id: number;
+  size: number;
+  mtime_ms: number;
+}
+
+/** Every source path under a folder, so a re-import can skip files that have not changed. */
+export function sourcesUnder(db: Db, folder: string): Map<string, SourceRow> {
+  const prefix = folder.endsWith('/') || folder.endsWith('\\') ? folder : folder + (folder.includes('\\') ? '\\' : '/');
+  // A range on the primary key rather than LIKE, so that % and _ in folder names mean nothing.
+  const rows = statement<[string, string], SourceRow>(
+    db,
+    'SELECT path, image_id, size, mtime_ms FROM image_sources WHERE path >= ? AND path < ?',
+  ).all(prefix, prefix + '\uffff');
+  return new Map(rows.map((row) => [row.path, row]));
+}
+
+export function upsertSource(db: Db, source: SourceRow & { folder_label: string | null }): void {
+  statement(
+    db,
+    `INSERT INTO image_sources(path, image_id, size, mtime_ms, folder_label) VALUES (@path, @image_id, @size, @mtime_ms, @folder_label)
+     ON CONFLICT(path) DO UPDATE SET image_id = excluded.image_id, size = excluded.size, mtime_ms = excluded.mtime_ms,
+       folder_label = excluded.folder_label`,
+  ).run(source);
+}
+
+interface ImageRow {
+  id: number;
+  file_name: string;
+  source_path: string;
+  class_id: number | null;
+  class_name: string | null;
+  state: LabelState;
+  split: SplitName;
+  format: string;
+  width: number;
+  height: number;
+  channels: number;
+  bytes: number;
+  content_hash: string;
+  imported_at: number;
+}
+
+const imageColumns = `i.id, i.file_name, i.source_path, i.class_id, c.name AS class_name, i.state, i.split, i.format,
+  i.width, i.height, i.channels, i.bytes, i.content_hash, i.imported_at`;
+
+function toSummary(row: ImageRow): ImageSummary {
+  return {
+    id: row.id,
+    fileName: row.file_name,
+    sourcePath: row.source_path,
+    classId: row.class_id,
+    className: row.class_name,
+    state: row.state,
+    split: row.split,
+    format: row.format,
+    width: row.width,
+    height: row.height,
+    channels: row.channels,
+    bytes: row.bytes,
+    contentHash: row.content_hash,
+    importedAt: row.imported_at,
+  };
+}
+
+export function getImage(db: Db, id: number): ImageSummary {
+  const row = statement<[number], ImageRow>(
+    db,
+    `SELECT ${imageColumns} FROM images i LEFT JOIN classes c ON c.id = i.class_id WHERE i.id = ?`,
+  ).get(id);
+  if (!row) throw new StudioError('not_found', `imageId: no image with id ${id} in this workspace`, { field: 'imageId' });
+  return toSummary(row);
+}
+
+export interface ImageFilter {
+  /** undefined: any; null: unlabelled. */
+  classId?: number | null;
+  split?: SplitName;
+  state?: LabelState;
+  search?: string;
+  after?: number;
+  limit?: number;
+}
+
+/** The SQL and parameters of one grid page; exported so the query-plan test sees exactly what runs. */
+export function imagePageQuery(filter: ImageFilter): { sql: string; params: Record<string, unknown> } {
+  const where = ['i.id > @after'];
+  const params: Record<string, unknown> = { after: filter.after ?? 0, limit: (filter.limit ?? 100) + 1 };
+  if (filter.classId === null) where.push('i.class_id IS NULL');
+  else if (filter.classId !== undefined) {
+    where.push('i.class_id = @classId');
+    params.classId = filter.classId;
+  }
+  if (filter.split) {
+    where.push('i.split = @split');
+    params.split = filter.split;
+  }
+  if (filter.state) {
+    where.push('i.state = @state');
+    params.state = filter.state;
+  }
+  const search = filter.search?.trim();
+  if (search) {
+    // The trigram index answers substrings of 3+ characters exactly (as a quoted phrase); shorter ones
+    // go through its LIKE support, which scans the index but still never reads the images table.
+    if ([...search].length >= 3) {
+      where.push('i.id IN (SELECT rowid FROM images_search WHERE images_search MATCH @match)');
+      params.match = `"${search.replaceAll('"', '""')}"`;
+    } else {
+      where.push('i.id IN (SELECT rowid FROM images_search WHERE file_name LIKE @like)');
+      params.like = `%${search}%`;
+    }
+  }
+  const sql = `SELECT ${imageColumns} FROM images i LEFT JOIN classes c ON c.id = i.class_id
+    WHERE ${where.join(' AND ')} ORDER BY i.id LIMIT @limit`;
+  return { sql, params };
+}
+
+/** One page in id order (import order), keyset-paginated: page N costs the same as page 1. */
+export function listImages(db: Db, filter: ImageFilter = {}): ImagePage {
+  const limit = filter.limit ?? 100;
+  const { sql, params } = imagePageQuery({ ...filter, limit });
+  const rows = statement<[Record<string, unknown>], ImageRow>(db, sql).all(params);
+  const more = rows.length > limit;
+  const page = more ? rows.slice(0, limit) : rows;
+  return { images: page.map(toSummary), nextCursor: more ? page[page.length - 1].id : null };
+}
+
+export const classCountsSql = `SELECT class_id, split, state, count(*) AS n FROM images GROUP BY class_id, split, state`;
+
+function emptyCounts(): SplitCounts {
+  return { total: 0, train: 0, val: 0, test: 0, unsure: 0, excluded: 0 };
+}
+
+/**
+ * Counts per class. train/val/test count the images a run would use (not excluded); unsure and
+ * excluded are counted apart; total is every image of the class.
+ */
+export function classCounts(db: Db): ClassCounts {
+  const classes = statement<[], { id: number; name: string }>(
+    db,
+    'SELECT id, name FROM classes WHERE deleted_at IS NULL ORDER BY name COLLATE NOCASE, id',
+  ).all();
+  const byId = new Map(classes.map((c) => [c.id, { id: c.id, name: c.name, ...emptyCounts() }]));
+  const unlabelled = emptyCounts();
+  const all = emptyCounts();
+  const rows = statement<[], { class_id: number | null; split: SplitName; state: LabelState; n: number }>(
+    db,
+    classCountsSql,
+  ).all();
+  for (const row of rows) {
+    const target = row.class_id === null ? unlabelled : byId.get(row.class_id);
+    for (const counts of target ? [target, all] : [all]) {
+      counts.total += row.n;
+      if (row.state === 'excluded') counts.excluded += row.n;
+      else counts[row.split] += row.n;
+      if (row.state === 'unsure') counts.unsure += row.n;
+    }
+  }
+  return { classes: [...byId.values()], unlabelled, all };
+}
+
+/** name -> image count, "(unlabelled)" for images without a class; for reports. */
+export function countsByClassName(db: Db): Record<string, number> {
+  const counts = classCounts(db);
+  const result: Record<string, number> = {};
+  for (const c of counts.classes) result[c.name] = c.total;
+  if (counts.unlabelled.total > 0) result['(unlabelled)'] = counts.unlabelled.total;
+  return result;
+}

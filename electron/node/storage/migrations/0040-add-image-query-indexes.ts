@@ -1,0 +1,35 @@
+import type { Migration } from './types.js';
+
+/**
+ * The indexes behind the image grid and its counts (pinned by queryPlans.test.ts), and a trigram
+ * full-text index so a filename search is an index lookup rather than a LIKE scan of every row.
+ * Existing images are copied into the search index here: the one data-changing step so far.
+ */
+export const addImageQueryIndexes: Migration = {
+  version: 40,
+  name: 'add-image-query-indexes',
+  up(db) {
+    db.exec(`
+      CREATE INDEX images_class ON images(class_id);
+      CREATE INDEX images_split ON images(split);
+      CREATE INDEX images_state ON images(state);
+      CREATE INDEX images_class_split_state ON images(class_id, split, state);
+
+      CREATE VIRTUAL TABLE images_search USING fts5(
+        file_name, content='images', content_rowid='id', tokenize='trigram'
+      );
+      INSERT INTO images_search(rowid, file_name) SELECT id, file_name FROM images;
+
+      CREATE TRIGGER images_search_insert AFTER INSERT ON images BEGIN
+        INSERT INTO images_search(rowid, file_name) VALUES (new.id, new.file_name);
+      END;
+      CREATE TRIGGER images_search_delete AFTER DELETE ON images BEGIN
+        INSERT INTO images_search(images_search, rowid, file_name) VALUES ('delete', old.id, old.file_name);
+      END;
+      CREATE TRIGGER images_search_update AFTER UPDATE OF file_name ON images BEGIN
+        INSERT INTO images_search(images_search, rowid, file_name) VALUES ('delete', old.id, old.file_name);
+        INSERT INTO images_search(rowid, file_name) VALUES (new.id, new.file_name);
+      END;
+    `);
+  },
+};

@@ -1,0 +1,15 @@
+/** Every schema step, oldest first. Append only: a released step is never edited or removed. */
+import { createClassesAndImages } from './0010-create-classes-and-images.js';
+import { createLabelHistory } from './0020-create-label-history.js';
+import { createThumbnailsAndTrainingCache } from './0030-create-thumbnails-and-training-cache.js';
+import { addImageQueryIndexes } from './0040-add-image-query-indexes.js';
+import type { Migration } from './types.js';
+
+export type { Migration } from './types.js';
+
+export const migrations: readonly Migration[] = [
+  createClassesAndImages,
+  createLabelHistory,
+  createThumbnailsAndTrainingCache,
+  addImageQueryIndexes,
+];
