@@ -1,0 +1,4 @@
+/** Error analysis over stored predictions: pure functions, no tensors, no storage. */
+export * from './confusion.js';
+export * from './confidentLearning.js';
+export * from './ranking.js';
