@@ -168,9 +168,14 @@ export interface DatasetChanged {
 
 const id = z.number().int().positive();
 const ids = z.array(id).min(1).max(1_000_000);
-const className = z.string().trim().min(1, 'a class name cannot be empty').max(200).refine((s) => !/[/\\]/.test(s), {
-  message: 'a class name cannot contain / or \\ (it becomes a folder name on export)',
-});
+const className = z
+  .string()
+  .trim()
+  .min(1, 'a class name cannot be empty')
+  .max(200)
+  .refine((s) => !/[/\\]/.test(s) && s !== '.' && s !== '..', {
+    message: 'a class name cannot contain / or \\, or be . or .. (it becomes a folder name on export)',
+  });
 const ratio = z.number().min(0).max(1);
 
 export const datasetMethods = {
@@ -202,6 +207,7 @@ export const datasetMethods = {
     }),
     'One page of images matching the filters, in import order.',
   ),
+  getImage: method<ImageSummary>()(z.strictObject({ imageId: id }), 'Everything stored about one image.'),
   classCounts: method<ClassCounts>()(z.strictObject({}), 'Image counts per class, split and label state.'),
   getThumbnail: method<Thumbnail>()(z.strictObject({ imageId: id }), 'The preview of one image.'),
   getThumbnails: method<Thumbnail[]>()(

@@ -1,4 +1,5 @@
 /** Events the main process pushes to every connected renderer. Payloads are plain JSON. */
+import type { DatasetChanged, ImportFinished, ImportProgress } from './dataset.js';
 
 export interface JobProgress {
   jobId: string;
@@ -13,4 +14,8 @@ export interface StudioEvents {
   /** Another workspace was opened; views reload what they show. */
   'workspace.changed': { path: string; name: string };
   'job.progress': JobProgress;
+  'import.progress': ImportProgress;
+  'import.finished': ImportFinished;
+  /** Images, labels, classes or splits changed: grids and counts reload. */
+  'dataset.changed': DatasetChanged;
 }

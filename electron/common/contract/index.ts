@@ -6,16 +6,19 @@
 import type { z } from 'zod';
 import { appMethods } from './app.js';
 import { workspaceMethods } from './workspace.js';
+import { datasetMethods } from './dataset.js';
 import type { StudioEvents } from './events.js';
 
 export * from './app.js';
 export * from './workspace.js';
+export * from './dataset.js';
 export * from './events.js';
 export * from '../channels.js';
 
 export const methods = {
   ...appMethods,
   ...workspaceMethods,
+  ...datasetMethods,
 } as const;
 
 export type Methods = typeof methods;

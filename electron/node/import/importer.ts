@@ -98,7 +98,7 @@ export async function importImages(db: Db, options: ImportOptions): Promise<Impo
         const { prepared } = write;
         const classId = classFor(entry.label);
         touchedClasses.add(classId);
-        imageId = insertImage(db, {
+        const inserted = insertImage(db, {
           contentHash: write.hash,
           sourcePath: entry.path,
           fileName: path.basename(entry.path),
@@ -112,8 +112,13 @@ export async function importImages(db: Db, options: ImportOptions): Promise<Impo
           classId,
           split: provisionalSplit(split, write.hash),
         });
-        insertThumbnail(db, { image_id: imageId, ...prepared.thumbnail });
-        insertCachedPixels(db, { imageId, ...prepared.cache });
+        if (inserted === null) {
+          imageId = imageByHash(db, write.hash)?.id;
+        } else {
+          imageId = inserted;
+          insertThumbnail(db, { image_id: imageId, ...prepared.thumbnail });
+          insertCachedPixels(db, { imageId, ...prepared.cache });
+        }
       } else {
         imageId = imageByHash(db, write.hash)?.id;
       }

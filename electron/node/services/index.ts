@@ -2,6 +2,7 @@
 import type { Handlers } from '../rpc/dispatch.js';
 import { appHandlers } from './app.js';
 import { workspaceHandlers } from './workspace.js';
+import { datasetHandlers } from './dataset.js';
 import type { ServiceContext } from './context.js';
 
 export type { ServiceContext } from './context.js';
@@ -10,5 +11,6 @@ export function createHandlers(ctx: ServiceContext): Handlers {
   return {
     ...appHandlers(ctx),
     ...workspaceHandlers(ctx),
+    ...datasetHandlers(ctx),
   };
 }

@@ -26,12 +26,17 @@ export interface NewImage {
   split: SplitName;
 }
 
-export function insertImage(db: Db, image: NewImage): number {
+/**
+ * Inserts an image; returns its id, or null when the same content is already there (another import
+ * into the same workspace, e.g. the CLI while the app imports, got there first).
+ */
+export function insertImage(db: Db, image: NewImage): number | null {
   const info = statement(
     db,
     `INSERT INTO images(content_hash, source_path, file_name, format, width, height, channels, has_alpha, bytes,
                         imported_at, class_id, state, split)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'ok', ?)`,
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'ok', ?)
+     ON CONFLICT(content_hash) DO NOTHING`,
   ).run(
     image.contentHash,
     image.sourcePath,
@@ -46,7 +51,7 @@ export function insertImage(db: Db, image: NewImage): number {
     image.classId,
     image.split,
   );
-  return Number(info.lastInsertRowid);
+  return info.changes === 0 ? null : Number(info.lastInsertRowid);
 }
 
 export interface ImageByHash {
