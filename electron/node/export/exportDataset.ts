@@ -47,7 +47,8 @@ function rowsToExport(db: Db, options: ExportOptions): ExportRow[] {
 
 /** Characters Windows and macOS refuse in names become "_", so an export opens anywhere. */
 function safeName(name: string): string {
-  return name.replace(/[<>:"|?*\u0000-\u001f]/g, '_').replace(/[. ]+$/, '_');
+  const printable = [...name].map((ch) => (ch.charCodeAt(0) < 0x20 ? '_' : ch)).join('');
+  return printable.replace(/[<>:"|?*]/g, '_').replace(/[. ]+$/, '_');
 }
 
 function csvField(value: string): string {

@@ -2,5 +2,7 @@
 import type { Command } from '../command.js';
 import { infoCommand } from './info.js';
 import { serveCommand } from './serve.js';
+import { importCommand } from './import.js';
+import { datasetCommand } from './dataset.js';
 
-export const commands: Command[] = [infoCommand, serveCommand];
+export const commands: Command[] = [infoCommand, serveCommand, importCommand, datasetCommand];
