@@ -16,7 +16,9 @@ function mix32(value: number): number {
 /** One 32-bit seed per stream, from a run seed and the stream's coordinates (epoch, batch, purpose). */
 export function deriveSeed(seed: number, ...parts: number[]): number {
   let h = mix32(seed >>> 0);
-  for (const part of parts) h = mix32(h ^ mix32(part >>> 0));
+  // Multiplying before mixing in the part keeps the combination order-dependent and free of the
+  // cancellation a plain XOR chain has (mix(a) ^ mix(a) = 0 made (1, 1, 0) equal (1, 1, 0, 0)).
+  for (const part of parts) h = mix32(Math.imul(h, 0x01000193) ^ (part >>> 0));
   return h;
 }
 
