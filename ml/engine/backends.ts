@@ -7,6 +7,8 @@
  * (pure JavaScript: correct but far too slow for convolutions, so only for tiny tests).
  */
 import * as tf from '@tensorflow/tfjs';
+import { registerWasmKernels } from '../wasm/register.js';
+import { isNode, withNodeWasmThreads } from './wasmThreads.js';
 
 export const backendPreference = ['tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof backendPreference)[number];
@@ -124,4 +126,116 @@ export function chooseBackend(probes: BackendProbe[], forced?: BackendName): Bac
 
 export function isBackendName(value: unknown): value is BackendName {
   return typeof value === 'string' && (backendPreference as readonly string[]).includes(value);
+}
+
+export interface BackendOptions {
+  /**
+   * WASM threads (XNNPACK's thread pool). Default: every core the runtime reports. 1 loads the
+   * single-threaded SIMD build. Ignored by the other backends.
+   */
+  threads?: number;
+}
+
+export interface InitializedBackend {
+  name: BackendName;
+  /** Threads the backend computes with (1 where it does not say). */
+  threads: number;
+  /** What was set up, and anything that fell short of the request (e.g. threads unavailable). */
+  detail: string;
+}
+
+/**
+ * Makes `name` the active tfjs backend. For `wasm` it also registers the project's kernels, without
+ * which the backend cannot train, and sets the thread count (re-creating the backend when it was
+ * already initialised with another count, e.g. by `probeBackends`). Throws with a reason a user can
+ * act on when the backend cannot start.
+ */
+export async function initBackend(name: BackendName, options: BackendOptions = {}): Promise<InitializedBackend> {
+  switch (name) {
+    case 'wasm':
+      return initWasm(options.threads);
+    case 'tensorflow':
+      await importFirst(['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']);
+      return activate(name, 1, 'native libtensorflow');
+    case 'webgpu':
+      await prepareWebgpu();
+      return activate(name, 1, 'WebGPU through Dawn');
+    case 'cpu':
+      return activate(name, 1, 'pure JavaScript (slow)');
+  }
+}
+
+async function activate(name: BackendName, threads: number, detail: string): Promise<InitializedBackend> {
+  if (!(await tf.setBackend(name))) throw new Error(`the ${name} backend failed to initialise`);
+  await tf.ready();
+  return { name, threads, detail };
+}
+
+async function importFirst(packages: string[]): Promise<void> {
+  let lastError: unknown = null;
+  for (const pkg of packages) {
+    try {
+      await import(pkg);
+      return;
+    } catch (error) {
+      lastError = error;
+    }
+  }
+  throw new Error(`none of ${packages.join(', ')} could be loaded: ${errorText(lastError)}`);
+}
+
+async function prepareWebgpu(): Promise<void> {
+  if (isNode() && !(globalThis as { navigator?: { gpu?: unknown } }).navigator?.gpu) {
+    // Node has no navigator.gpu: Dawn's bindings provide it and the WebGPU classes tfjs expects.
+    const dawn = (await import('webgpu' as string)) as { create: (flags: string[]) => unknown; globals: object };
+    Object.assign(globalThis, dawn.globals);
+    const nav = ((globalThis as { navigator?: object }).navigator ?? {}) as { gpu?: unknown };
+    nav.gpu = dawn.create([]);
+    if (!(globalThis as { navigator?: object }).navigator) Object.defineProperty(globalThis, 'navigator', { value: nav, configurable: true });
+  }
+  await import('@tensorflow/tfjs-backend-webgpu');
+}
+
+async function initWasm(requested: number | undefined): Promise<InitializedBackend> {
+  const wasm = await import('@tensorflow/tfjs-backend-wasm');
+  registerWasmKernels();
+  const threads = Math.max(1, Math.floor(requested ?? (await defaultThreads())));
+  const running = tf.engine().registry.wasm !== undefined;
+  if (running && wasm.getThreadsCount() === threads && tf.getBackend() === 'wasm') {
+    return { name: 'wasm', threads, detail: `WASM SIMD, ${threads} thread(s), project kernels registered` };
+  }
+  if (running) recreateWasmBackend();
+  wasm.setThreadsCount(threads);
+  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+  const { problem } = await withNodeWasmThreads(threads, async () => {
+    if (!(await tf.setBackend('wasm'))) throw new Error('the WASM backend failed to initialise');
+  });
+  const actual = wasm.getThreadsCount();
+  const notes = [`WASM SIMD, ${actual} thread(s), project kernels registered`];
+  if (problem) notes.push(problem);
+  else if (actual < threads) notes.push(`${threads} threads were requested but the runtime gave ${actual}`);
+  return { name: 'wasm', threads: actual, detail: notes.join('; ') };
+}
+
+/**
+ * Drops the initialised wasm backend so the next `setBackend` builds it again (the thread count is
+ * fixed when the WASM module starts). Its tensors are lost, so this runs before any training.
+ */
+function recreateWasmBackend(): void {
+  const engine = tf.engine();
+  const entry = engine.registryFactory.wasm;
+  if (tf.getBackend() === 'wasm') {
+    const fallback = tf.findBackend('cpu') ? 'cpu' : null;
+    if (fallback) tf.setBackend(fallback);
+  }
+  tf.removeBackend('wasm');
+  tf.registerBackend('wasm', entry.factory, entry.priority);
+}
+
+async function defaultThreads(): Promise<number> {
+  if (isNode()) {
+    const os = await import('node:os');
+    return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  }
+  return (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1;
 }

@@ -1,0 +1,169 @@
+/**
+ * Conv2DBackpropFilter for the wasm backend, which ships without it (so tfjs-backend-wasm 4.22 cannot
+ * train a convolution at all). The gradient of the filter is a correlation of the input with the output
+ * gradient, summed over every pixel of the batch; each case below rewrites it as a convolution XNNPACK
+ * already does fast:
+ *
+ * - 1x1, stride 1, no padding (most of a bottleneck network): a matrix product over the N·H·W pixels,
+ *   done as a 1x1 Conv2D whose "channels" are pixels, in chunks of pixels.
+ * - fewer than 8 input channels (an RGB or grey stem): im2col of the input, then the same product.
+ * - anything else: one Conv2D of the input transposed to [Ci, H, W, N] with the output gradient
+ *   transposed to [Ho, Wo, N, Co] as the filter; the forward stride becomes a dilation.
+ */
+import * as tf from '@tensorflow/tfjs';
+import {
+  alias, allocate, conv2d, f32, release, releaseAlias, transpose, view,
+  type Attrs, type BackendWasm, type TensorInfo,
+} from '../heap.js';
+
+/**
+ * Pixels per chunk of the 1x1 product. Chunking keeps the packed operand of one product in the CPU's
+ * L2 cache instead of streaming a 65,536-row operand from memory for every tile of the output.
+ */
+const PIXELS_PER_CHUNK = 4096;
+
+export interface BackpropFilterGeometry {
+  batch: number; inHeight: number; inWidth: number; inChannels: number;
+  outHeight: number; outWidth: number; outChannels: number;
+  filterHeight: number; filterWidth: number;
+  strideHeight: number; strideWidth: number;
+  padTop: number; padLeft: number;
+}
+
+export function backpropFilterGeometry(xShape: number[], dyShape: number[], filterShape: number[], attrs: Attrs): BackpropFilterGeometry {
+  const { strides, pad, dimRoundingMode, dataFormat } = attrs as unknown as tf.Conv2DBackpropFilterAttrs;
+  if (dataFormat === 'NCHW') throw new Error("the wasm backend's Conv2DBackpropFilter supports NHWC only (as its Conv2D does)");
+  const info = tf.backend_util.computeConv2DInfo(
+    xShape as [number, number, number, number], filterShape as [number, number, number, number],
+    strides, 1, pad, dimRoundingMode, false, 'channelsLast');
+  if (info.outHeight !== dyShape[1] || info.outWidth !== dyShape[2]) {
+    throw new Error(`Conv2DBackpropFilter: dy has shape [${dyShape}], the convolution gives ${info.outHeight}x${info.outWidth}`);
+  }
+  return {
+    batch: info.batchSize, inHeight: info.inHeight, inWidth: info.inWidth, inChannels: info.inChannels,
+    outHeight: info.outHeight, outWidth: info.outWidth, outChannels: info.outChannels,
+    filterHeight: info.filterHeight, filterWidth: info.filterWidth,
+    strideHeight: info.strideHeight, strideWidth: info.strideWidth,
+    padTop: info.padInfo.top, padLeft: info.padInfo.left,
+  };
+}
+
+/** dW[ci, co] = Σ_p x[p, ci]·dy[p, co] over P pixels, for row-major [P, Ci] and [P, Co] operands. */
+export function pixelProduct(backend: BackendWasm, x: TensorInfo, dy: TensorInfo, pixels: number, ci: number, co: number): Float32Array {
+  // The operand with fewer channels becomes the filter (packing it is the expensive step); the other is
+  // transposed so that its pixels run along the channel axis.
+  const filterIsDy = co <= ci;
+  const [rows, cols] = filterIsDy ? [ci, co] : [co, ci];
+  const [spread, packed] = filterIsDy ? [x, dy] : [dy, x];
+  const sum = new Float32Array(rows * cols);
+  for (let start = 0; start < pixels; start += PIXELS_PER_CHUNK) {
+    const count = Math.min(PIXELS_PER_CHUNK, pixels - start);
+    const spreadChunk = alias(backend, spread, start * rows, [count, rows]);
+    const packedChunk = alias(backend, packed, start * cols, [1, 1, count, cols]);
+    const spreadT = transpose(backend, spreadChunk, [1, 0]);
+    const part = conv2d(backend, view(spreadT, [1, 1, rows, count]), packedChunk, { pad: 'valid' });
+    const values = f32(backend, part);
+    for (let i = 0; i < sum.length; i++) sum[i] += values[i];
+    release(backend, spreadT, part);
+    releaseAlias(backend, spreadChunk);
+    releaseAlias(backend, packedChunk);
+  }
+  if (filterIsDy) return sum;
+  const out = new Float32Array(ci * co);
+  for (let r = 0; r < co; r++) for (let c = 0; c < ci; c++) out[c * co + r] = sum[r * ci + c];
+  return out;
+}
+
+/**
+ * Transposed im2col: row k = (a, b, c) of the result holds, for every output pixel p, the input value
+ * that filter tap (a, b) on channel c multiplies (0 in the padding).
+ */
+function im2colTransposed(input: Float32Array, g: BackpropFilterGeometry, out: Float32Array): void {
+  const { batch, inHeight, inWidth, inChannels, outHeight, outWidth, filterHeight, filterWidth } = g;
+  const pixels = batch * outHeight * outWidth;
+  for (let a = 0; a < filterHeight; a++) {
+    for (let b = 0; b < filterWidth; b++) {
+      for (let c = 0; c < inChannels; c++) {
+        const row = ((a * filterWidth + b) * inChannels + c) * pixels;
+        let p = row;
+        for (let n = 0; n < batch; n++) {
+          for (let i = 0; i < outHeight; i++) {
+            const y = i * g.strideHeight + a - g.padTop;
+            if (y < 0 || y >= inHeight) {
+              out.fill(0, p, p + outWidth);
+              p += outWidth;
+              continue;
+            }
+            const base = ((n * inHeight + y) * inWidth) * inChannels + c;
+            for (let j = 0; j < outWidth; j++) {
+              const x = j * g.strideWidth + b - g.padLeft;
+              out[p++] = x >= 0 && x < inWidth ? input[base + x * inChannels] : 0;
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+function viaIm2col(backend: BackendWasm, x: TensorInfo, dy: TensorInfo, g: BackpropFilterGeometry): TensorInfo {
+  const taps = g.filterHeight * g.filterWidth * g.inChannels;
+  const pixels = g.batch * g.outHeight * g.outWidth;
+  const patches = allocate(backend, [1, 1, taps, pixels]);
+  im2colTransposed(f32(backend, x), g, f32(backend, patches));
+  const out = conv2d(backend, patches, view(dy, [1, 1, pixels, g.outChannels]), { pad: 'valid' });
+  release(backend, patches);
+  return { ...out, shape: [g.filterHeight, g.filterWidth, g.inChannels, g.outChannels] };
+}
+
+function viaTransposedConv(backend: BackendWasm, x: TensorInfo, dy: TensorInfo, g: BackpropFilterGeometry): TensorInfo {
+  const { filterHeight: kh, filterWidth: kw, inChannels: ci, outChannels: co } = g;
+  // Rows past the last one the forward convolution read give negative padding; convolve them anyway
+  // and drop the extra output rows, which is cheaper than cropping the transposed input.
+  const padBottom = kh - g.inHeight - g.padTop + (g.outHeight - 1) * g.strideHeight;
+  const padRight = kw - g.inWidth - g.padLeft + (g.outWidth - 1) * g.strideWidth;
+  const xT = transpose(backend, x, [3, 1, 2, 0]);
+  const dyT = transpose(backend, dy, [1, 2, 0, 3]);
+  const raw = conv2d(backend, xT, dyT, {
+    dilations: [g.strideHeight, g.strideWidth],
+    pad: [[0, 0], [g.padTop, Math.max(0, padBottom)], [g.padLeft, Math.max(0, padRight)], [0, 0]],
+  });
+  release(backend, xT, dyT);
+  const [, rh, rw] = raw.shape;
+  const out = allocate(backend, [kh, kw, ci, co]);
+  const src = f32(backend, raw);
+  const dst = f32(backend, out);
+  // raw is [Ci, rh, rw, Co]; the filter gradient is [kh, kw, Ci, Co].
+  for (let a = 0; a < kh; a++) {
+    for (let b = 0; b < kw; b++) {
+      for (let c = 0; c < ci; c++) {
+        const from = ((c * rh + a) * rw + b) * co;
+        dst.set(src.subarray(from, from + co), ((a * kw + b) * ci + c) * co);
+      }
+    }
+  }
+  release(backend, raw);
+  return out;
+}
+
+export function conv2DBackpropFilter(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: Attrs }): TensorInfo {
+  const backend = args.backend as BackendWasm;
+  const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo };
+  const attrs = args.attrs ?? {};
+  const g = backpropFilterGeometry(x.shape, dy.shape, attrs.filterShape as number[], attrs);
+  const pointwise = g.filterHeight === 1 && g.filterWidth === 1 && g.strideHeight === 1 && g.strideWidth === 1 &&
+    g.padTop === 0 && g.padLeft === 0 && g.outHeight === g.inHeight && g.outWidth === g.inWidth;
+  if (pointwise) {
+    const pixels = g.batch * g.inHeight * g.inWidth;
+    const values = pixelProduct(backend, x, dy, pixels, g.inChannels, g.outChannels);
+    return backend.makeOutput([1, 1, g.inChannels, g.outChannels], 'float32', undefined, values);
+  }
+  if (g.inChannels < 8) return viaIm2col(backend, x, dy, g);
+  return viaTransposedConv(backend, x, dy, g);
+}
+
+export const conv2DBackpropFilterConfig: tf.KernelConfig = {
+  kernelName: tf.Conv2DBackpropFilter,
+  backendName: 'wasm',
+  kernelFunc: conv2DBackpropFilter,
+};

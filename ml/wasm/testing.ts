@@ -1,0 +1,41 @@
+/**
+ * Test helpers: run the same computation on the `cpu` backend (the reference) and on `wasm`, and compare.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+/** Deterministic values in [-1, 1) (a linear congruential generator: no dependence on tfjs's RNG). */
+export function pseudoRandom(size: number, seed: number): Float32Array {
+  const out = new Float32Array(size);
+  let state = (seed * 2654435761) >>> 0 || 1;
+  for (let i = 0; i < size; i++) {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    out[i] = state / 2 ** 31 - 1;
+  }
+  return out;
+}
+
+/**
+ * Runs `compute` on `backend` and reads back every output. Inputs are made inside from plain arrays, so
+ * nothing crosses backends.
+ */
+export async function runOn(backend: 'cpu' | 'wasm', compute: () => tf.Tensor | tf.Tensor[]): Promise<Float32Array[]> {
+  await tf.setBackend(backend);
+  const outputs = tf.tidy(compute);
+  const list = Array.isArray(outputs) ? outputs : [outputs];
+  const values = list.map((t) => t.dataSync() as Float32Array);
+  tf.dispose(list);
+  return values;
+}
+
+/** max |a − b| / max |b|: the error relative to the reference's scale (b is the reference). */
+export function relativeError(actual: Float32Array, expected: Float32Array): number {
+  if (actual.length !== expected.length) return Number.POSITIVE_INFINITY;
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < expected.length; i++) {
+    diff = Math.max(diff, Math.abs(actual[i] - expected[i]));
+    scale = Math.max(scale, Math.abs(expected[i]));
+  }
+  if (Number.isNaN(diff)) return Number.POSITIVE_INFINITY;
+  return scale === 0 ? diff : diff / scale;
+}
