@@ -13,6 +13,7 @@
  * Browsers need none of this: there tfjs enables threads itself on cross-origin-isolated pages.
  */
 import * as tf from '@tensorflow/tfjs';
+import type * as NodeOs from 'node:os';
 
 export function isNode(): boolean {
   return typeof process !== 'undefined' && typeof process.versions?.node === 'string';
@@ -25,7 +26,7 @@ export function isNode(): boolean {
 export async function withNodeWasmThreads<T>(threads: number, init: () => Promise<T>): Promise<{ result: T; problem: string | null }> {
   if (!isNode() || threads <= 1) return { result: await init(), problem: null };
   let workerFile: string;
-  let os: typeof import('node:os');
+  let os: typeof NodeOs;
   try {
     os = (await import('node:os')).default;
     workerFile = await writeWorkerFile();

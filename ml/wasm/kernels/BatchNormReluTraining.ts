@@ -9,7 +9,7 @@
  * backend that was the largest cost of a training step after the convolutions, and at batch 64 it
  * pushed the heap past 4 GB. Here it is two passes over x: statistics, then normalise-and-clip.
  */
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import { allocate, f32, upload, type Attrs, type BackendWasm, type TensorInfo } from '../heap.js';
 
 export const BatchNormReluTraining = 'BatchNormReluTraining';

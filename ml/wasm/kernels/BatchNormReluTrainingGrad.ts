@@ -7,7 +7,7 @@
  * (the batch statistics depend on x, hence the two correction terms). dx is affine in (dz, x) per
  * channel, so it takes two passes: the sums, then dx = a·dz + b·x + c.
  */
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import { allocate, f32, upload, type Attrs, type BackendWasm, type TensorInfo } from '../heap.js';
 
 export const BatchNormReluTrainingGrad = 'BatchNormReluTrainingGrad';
