@@ -69,10 +69,13 @@ export abstract class SlotOptimizer implements Optimizer {
     }
   }
 
-  /** Swaps in new slot tensors for param i, disposing the old ones. */
+  /**
+   * Swaps in new slot tensors for param i, disposing the old ones. `keep`: updates usually run inside
+   * the caller's `tf.tidy` (the training step's), which would otherwise dispose the new state.
+   */
   protected replaceSlots(index: number, next: tf.Tensor[]): void {
     this.slots[index]?.forEach((t) => t.dispose());
-    this.slots[index] = next;
+    this.slots[index] = next.map((t) => tf.keep(t));
   }
 
   getState(params: TrainableParam[]): OptimizerState {
@@ -100,7 +103,7 @@ export abstract class SlotOptimizer implements Optimizer {
             `(weight ${param}: ${target ? `${target.name}, ${target.variable.shape.join('x')}` : 'missing'}); was it saved from another architecture?`,
         );
       }
-      (next[param] ??= [])[k] = tensor.clone();
+      (next[param] ??= [])[k] = tf.keep(tensor.clone());
     }
     const incomplete = next.findIndex((ts) => ts !== undefined && this.slotNames.some((_, k) => ts[k] === undefined));
     if (incomplete >= 0) {
