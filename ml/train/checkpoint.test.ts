@@ -28,7 +28,7 @@ const train = toyShapes(40); // 3 batches per epoch, the last one partial
 
 /** Reads a saved model the way any tfjs app would: the generic HTTP loader, served from the folder. */
 function loadOverHttp(dir: string): Promise<tf.LayersModel> {
-  const fetchFunc = async (url: string) => new Response(await readFile(join(dir, new URL(url).pathname)));
+  const fetchFunc = async (url: string | URL | Request) => new Response(await readFile(join(dir, new URL(String(url)).pathname)));
   return tf.loadLayersModel(tf.io.http('http://studio.invalid/model.json', { fetchFunc }));
 }
 
