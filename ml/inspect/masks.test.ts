@@ -9,7 +9,7 @@ beforeAll(async () => {
 
 describe('attention masks for the overlay', () => {
   const shape = [16, 16, 3] as const;
-  const images = Uint8Array.from({ length: 2 * 16 * 16 * 3 }, (_, i) => (i * 37) % 256);
+  const images = Uint8Array.from({ length: 2 * 16 * 16 * 3 }, (_, i) => (i < 768 ? (i * 37) % 256 : (i * i * 13 + 7) % 256));
   const normalization = { mean: [128, 128, 128], std: [64, 64, 64] };
 
   it('gives one byte map per attention module at its resolution, and probabilities that sum to 1', () => {
