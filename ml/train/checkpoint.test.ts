@@ -84,6 +84,9 @@ describe('checkpoints', () => {
       resume: loaded.snapshot,
       onBatch: (p) => void steps.push(p.step),
     });
+    expect(() => new Trainer({ model: loaded.model, train, config: { ...config, batchSize: 8 }, resume: loaded.snapshot })).toThrow(
+      /middle of an epoch: resume it with the same batch size/,
+    );
     disposeOptimizerState(loaded.snapshot.optimizer);
     expect(await resumed.run()).toMatchObject({ status: 'completed', position: { epoch: 2, step: 6 } });
     expect(steps).toEqual([5, 6]);

@@ -159,6 +159,27 @@ describe('Trainer', () => {
     model.dispose();
   });
 
+  it('holds a pause requested during validation before the next epoch trains', async () => {
+    const model = tinyModel();
+    let steps = 0;
+    const trainer = new Trainer({
+      model,
+      train: toyShapes(32),
+      validation: toyShapes(8, 2),
+      config,
+      onBatch: () => void steps++,
+      onEpoch: (report, t) => void (report.epoch === 1 && t.pause()),
+    });
+    const running = trainer.run();
+    await until(() => trainer.state === 'paused');
+    await sleep(100);
+    expect(steps).toBe(2);
+    trainer.resume();
+    expect(await running).toMatchObject({ status: 'completed', position: { step: 4 } });
+    trainer.dispose();
+    model.dispose();
+  });
+
   it('holds no more tensors after epoch 2 than after epoch 1', async () => {
     const model = tinyModel();
     const counts: number[] = [];

@@ -96,8 +96,12 @@ export interface TrainerOptions {
   config: TrainingConfig;
   /** Per-channel statistics; default: computed from `train` at the start of `run()`. */
   normalization?: ChannelStats;
-  /** Continue a run from its checkpoint (`model` must hold the checkpoint's weights). */
-  resume?: Omit<TrainerSnapshot, 'config'>;
+  /**
+   * Continue a run from its checkpoint (`model` must hold the checkpoint's weights). `config` may
+   * differ from the snapshot's (more epochs, another schedule) except, mid-epoch, in what fixes the
+   * epoch's batches: batch size, seed and dropLastBatch.
+   */
+  resume?: TrainerSnapshot;
   /** Batch size of validation passes; default 2 x the training batch size (no gradients to keep). */
   validationBatchSize?: number;
   onBatch?: (progress: BatchProgress) => void;
@@ -167,6 +171,15 @@ export class Trainer {
     this.normalizationStats = options.resume?.normalization ?? options.normalization;
     this.currentPosition = { epoch: 0, batch: 0, step: 0 };
     if (options.resume) {
+      const before = options.resume.config;
+      const sameBatches =
+        before.batchSize === config.batchSize && before.seed === config.seed && Boolean(before.dropLastBatch) === Boolean(config.dropLastBatch);
+      if (options.resume.position.batch > 0 && !sameBatches) {
+        throw new Error(
+          'This checkpoint was taken in the middle of an epoch: resume it with the same batch size, seed and ' +
+            'dropLastBatch, or continue from a checkpoint taken at the end of an epoch.',
+        );
+      }
       this.optimizer.setState(this.params, options.resume.optimizer);
       this.currentPosition = { ...options.resume.position };
     }
@@ -258,6 +271,9 @@ export class Trainer {
     const position = this.currentPosition;
     const epoch = position.epoch;
     const remaining = this.epochOrder(epoch).subarray(position.batch * batchSize);
+    // A pause requested during the last validation or epoch hook holds before this epoch's first batch.
+    await this.waitWhilePaused();
+    if (this.stopRequested) return undefined;
     let lossSum = 0;
     let correct = 0;
     let seen = 0;
