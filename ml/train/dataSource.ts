@@ -27,9 +27,10 @@ export interface DataSource {
   readonly imageShape: ImageShape;
   /**
    * Yields the images at the given positions, in exactly that order, `batchSize` at a time (the last
-   * batch may be shorter). Decoding may be async (the studio reads blobs and decodes off-thread); the
-   * trainer consumes one batch before asking for the next, so a source may prefetch one ahead.
-   * Breaking out of the iteration (a stopped run) calls its `return`, where a source frees resources.
+   * batch may be shorter). Decoding may be async (the studio reads blobs and decodes off-thread): the
+   * trainer asks for batch k+1 as soon as it starts on batch k, so decoding overlaps training without
+   * the source buffering anything itself. A stopped run closes the iteration (`return`), where a source
+   * frees what it holds.
    */
   batches(order: ArrayLike<number>, batchSize: number): AsyncIterable<ImageBatch>;
 }

@@ -180,6 +180,39 @@ describe('Trainer', () => {
     model.dispose();
   });
 
+  it('asks for the next batch while training on the current one, and closes the source on stop', async () => {
+    const model = tinyModel();
+    const toy = toyShapes(64);
+    const log: string[] = [];
+    const source = {
+      size: toy.size,
+      numClasses: toy.numClasses,
+      imageShape: toy.imageShape,
+      async *batches(order: ArrayLike<number>, batchSize: number) {
+        try {
+          let k = 0;
+          for await (const batch of toy.batches(order, batchSize)) {
+            log.push(`fetch ${++k}`);
+            yield batch;
+          }
+        } finally {
+          log.push('closed');
+        }
+      },
+    };
+    const trainer: Trainer = new Trainer({
+      model,
+      train: source,
+      normalization: { mean: [0.2], std: [0.3] },
+      config,
+      onBatch: (p) => (log.push(`trained ${p.batch}`), p.batch === 2 && trainer.stop()),
+    });
+    expect(await trainer.run()).toMatchObject({ status: 'stopped', position: { step: 2 } });
+    expect(log).toEqual(['fetch 1', 'fetch 2', 'trained 1', 'fetch 3', 'trained 2', 'closed']);
+    trainer.dispose();
+    model.dispose();
+  });
+
   it('holds no more tensors after epoch 2 than after epoch 1', async () => {
     const model = tinyModel();
     const counts: number[] = [];

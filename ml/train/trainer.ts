@@ -10,6 +10,7 @@ import { evaluateSource, type Evaluation } from './evaluate.js';
 import { computeChannelStats, checkChannelStats, type ChannelStats } from './normalization.js';
 import { trainableParams, type Optimizer, type OptimizerState, type TrainableParam } from './optimizer.js';
 import { createOptimizer, type OptimizerConfig } from './optimizers.js';
+import { prefetchOne } from './prefetch.js';
 import { imagesToTensor, type AugmentationConfig } from './preprocess.js';
 import { deriveSeed, Random, shuffledIndices, streams } from './random.js';
 import { createSchedule, type LearningRateSchedule, type ScheduleConfig } from './schedules.js';
@@ -281,7 +282,7 @@ export class Trainer {
     let learningRate = this.schedule(position.step);
     let trainSeconds = 0;
     let started = performance.now();
-    for await (const batch of train.batches(remaining, batchSize)) {
+    for await (const batch of prefetchOne(train.batches(remaining, batchSize))) {
       const count = Math.min(batchSize, remaining.length - batches * batchSize);
       checkBatch(train, batch, count);
       learningRate = this.schedule(position.step);
