@@ -98,11 +98,11 @@ export interface TrainerOptions {
   /** Per-channel statistics; default: computed from `train` at the start of `run()`. */
   normalization?: ChannelStats;
   /**
-   * Continue a run from its checkpoint (`model` must hold the checkpoint's weights). `config` may
-   * differ from the snapshot's (more epochs, another schedule) except, mid-epoch, in what fixes the
-   * epoch's batches: batch size, seed and dropLastBatch.
+   * Continue a run from its checkpoint (`model` must hold the checkpoint's weights). The run's
+   * `config` may differ from the snapshot's (more epochs, another schedule) except, mid-epoch, in what
+   * fixes the epoch's batches: batch size, seed and dropLastBatch, checked when `resume.config` is given.
    */
-  resume?: TrainerSnapshot;
+  resume?: Omit<TrainerSnapshot, 'config'> & { config?: TrainingConfig };
   /** Batch size of validation passes; default 2 x the training batch size (no gradients to keep). */
   validationBatchSize?: number;
   onBatch?: (progress: BatchProgress) => void;
@@ -172,7 +172,7 @@ export class Trainer {
     this.normalizationStats = options.resume?.normalization ?? options.normalization;
     this.currentPosition = { epoch: 0, batch: 0, step: 0 };
     if (options.resume) {
-      const before = options.resume.config;
+      const before = options.resume.config ?? config;
       const sameBatches =
         before.batchSize === config.batchSize && before.seed === config.seed && Boolean(before.dropLastBatch) === Boolean(config.dropLastBatch);
       if (options.resume.position.batch > 0 && !sameBatches) {
