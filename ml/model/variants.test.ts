@@ -110,3 +110,33 @@ describe.each(rows)('$variant at $inputShape', ({ variant, inputShape, numClasse
     }
   });
 });
+
+describe('buildModel options', () => {
+  it.each([
+    ['nal', 'channel', 'MaskActivation'],
+    ['arl', 'spatial', 'MaskActivation'],
+  ] as const)('fusion %s with %s masks builds, trains and round-trips', async (fusion, maskActivation, maskClass) => {
+    const model = buildModel('lite-16', { inputShape: [16, 16, 1], numClasses: 3, fusion, maskActivation });
+    const [x, y] = [randomImages([2, 16, 16, 1]), oneHotLabels(2, 3)];
+    expect(model.getLayer('stage1_attn1_mask').getClassName()).toBe(maskClass);
+    expect(model.layers.some((layer) => layer.name === 'stage1_attn1_gate')).toBe(fusion === 'arl');
+    const silent = [...maxAbsGradients(model, x, y, true)].filter(([, g]) => !(g > MIN_GRADIENT)).map(([name]) => name);
+    expect(silent).toEqual([]);
+    const loaded = await roundTripThroughMemory(model);
+    expect(predictArray(loaded, x)).toEqual(predictArray(model, x));
+    [model, loaded].forEach((m) => m.dispose());
+    tf.dispose([x, y]);
+  });
+
+  it.each([
+    [{ inputShape: [32, 32], numClasses: 10 }, /inputShape must be \[height, width, channels\]/],
+    [{ inputShape: [32, 32, 0], numClasses: 10 }, /inputShape/],
+    [{ inputShape: [32, 32, 3], numClasses: 0 }, /numClasses must be a whole number/],
+  ])('refuses %j', (options, message) => {
+    expect(() => buildModel('lite-16', options as Parameters<typeof buildModel>[1])).toThrow(message);
+  });
+
+  it('names the known variants when given an unknown one', () => {
+    expect(() => buildModel('attention57' as VariantName, { inputShape: [8, 8, 3], numClasses: 2 })).toThrow(/choose one of: attention56, attention92/);
+  });
+});
