@@ -1,8 +1,8 @@
 /**
- * Writes a folder of files so that readers see either the old folder or the complete new one, never a
- * half-written one, even across a crash or power cut: files go into a hidden temporary sibling, each
- * is fsynced, the folder is fsynced, and one rename publishes it (rename is atomic within a file
- * system; the temporary sibling guarantees the same file system).
+ * Publishes a folder so that readers see either the old folder or the complete new one, never a
+ * half-written one, even across a crash or power cut: the content is written into a hidden temporary
+ * sibling, every file is fsynced, the folder is fsynced, and one rename publishes it (rename is atomic
+ * within a file system; the temporary sibling guarantees the same file system).
  */
 import { mkdir, mkdtemp, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
@@ -19,7 +19,8 @@ async function syncDirectory(path: string): Promise<void> {
   }
 }
 
-async function writeSynced(path: string, data: string | Uint8Array): Promise<void> {
+/** Writes a new file and flushes it to disk before returning. */
+export async function writeFileDurably(path: string, data: string | Uint8Array): Promise<void> {
   const handle = await open(path, 'wx');
   try {
     await handle.writeFile(data);
@@ -30,18 +31,19 @@ async function writeSynced(path: string, data: string | Uint8Array): Promise<voi
 }
 
 /**
- * Publishes `files` (name → contents) as the folder `target`. An existing `target` is replaced by two
- * renames (old aside, new in); a crash between them leaves the old version as `.<name>.previous-*`
- * beside it. Writers that must never have that window write each version to a new name
- * (see `CheckpointStore`).
+ * Lets `fill` write the folder's content into an empty temporary folder (with `writeFileDurably`, or
+ * anything that syncs its own files), then publishes it as `target`. An existing `target` is replaced
+ * by two renames (old aside, new in); a crash between them leaves the old version as
+ * `.<name>.previous-*` beside it. Writers that must never have that window publish each version under
+ * a new name (see `CheckpointStore`).
  */
-export async function writeDirectoryAtomically(target: string, files: Record<string, string | Uint8Array>): Promise<void> {
+export async function publishDirectory(target: string, fill: (temporary: string) => Promise<void>): Promise<void> {
   const parent = dirname(target);
   const name = basename(target);
   await mkdir(parent, { recursive: true });
   const temporary = await mkdtemp(join(parent, `.${name}.tmp-`));
   try {
-    for (const [file, data] of Object.entries(files)) await writeSynced(join(temporary, file), data);
+    await fill(temporary);
     await syncDirectory(temporary);
     try {
       await rename(temporary, target);
@@ -61,4 +63,11 @@ export async function writeDirectoryAtomically(target: string, files: Record<str
     }
     throw error;
   }
+}
+
+/** `publishDirectory` for a folder of in-memory files (name → contents). */
+export function writeDirectoryAtomically(target: string, files: Record<string, string | Uint8Array>): Promise<void> {
+  return publishDirectory(target, async (temporary) => {
+    for (const [file, data] of Object.entries(files)) await writeFileDurably(join(temporary, file), data);
+  });
 }

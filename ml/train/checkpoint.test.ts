@@ -39,10 +39,11 @@ describe('checkpoints', () => {
     await trainer.run();
     const dir = join(root, 'round-trip');
     await saveCheckpoint(dir, trainer, { variant: 'tiny', classNames: ['h', 'v', 'square'] });
-    expect((await readdir(dir)).sort()).toEqual(['checkpoint.json', 'model.json', 'optimizer.bin', 'weights.bin']);
+    expect((await readdir(dir)).sort()).toEqual(['checkpoint.json', 'model', 'optimizer.bin']);
+    expect((await readdir(join(dir, 'model'))).sort()).toEqual(['model.json', 'weights.bin']);
     expect((await readdir(root)).filter((name) => name.startsWith('.'))).toEqual([]);
 
-    const elsewhere = await loadOverHttp(dir);
+    const elsewhere = await loadOverHttp(join(dir, 'model'));
     expect(weightValues(elsewhere)).toEqual(weightValues(model));
     const loaded = await loadCheckpoint(dir);
     expect(weightValues(loaded.model)).toEqual(weightValues(model));

@@ -1,21 +1,26 @@
 /**
  * A training checkpoint is one folder:
  *
- *   model.json, weights.bin   the model in tfjs Layers format (`tf.loadLayersModel` reads it anywhere)
- *   optimizer.bin             optimiser slot tensors (momentum / Adam moments), tfjs weight encoding
- *   checkpoint.json           config, normalisation, position, optimiser manifest, caller metadata
+ *   model/model.json, model/weights.bin   the model in tfjs Layers format, written by `ml/model/io.ts`
+ *                                         (`tf.loadLayersModel` reads it anywhere)
+ *   optimizer.bin                         optimiser slot tensors (momentum / Adam moments), tfjs weight encoding
+ *   checkpoint.json                       config, normalisation, position, optimiser manifest, caller metadata
  *
- * published atomically (`writeDirectoryAtomically`). Loading it and passing it to a new `Trainer` as
+ * published atomically as a whole (`publishDirectory`). Loading it and passing it to a new `Trainer` as
  * `resume` continues the run exactly: the random streams depend only on (seed, epoch, batch).
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { writeDirectoryAtomically } from './atomicDir.js';
-import { encodeLayersModel, loadLayersModelFromDir, MODEL_JSON, toArrayBuffer, WEIGHTS_BIN } from './modelFiles.js';
+// Registers the network's custom layers, without which `tf.loadLayersModel` cannot rebuild a checkpoint.
+import '../model/index.js';
+import { fileSystemIO } from '../model/io.js';
+import { publishDirectory, writeFileDurably } from './atomicDir.js';
 import type { OptimizerState } from './optimizer.js';
 import type { TrainerSnapshot } from './trainer.js';
 
+/** The model's own folder inside a checkpoint. */
+export const MODEL_DIR = 'model';
 const CHECKPOINT_JSON = 'checkpoint.json';
 const OPTIMIZER_BIN = 'optimizer.bin';
 const FORMAT = 'attention-studio-checkpoint';
@@ -70,7 +75,6 @@ export async function saveCheckpoint(dir: string, source: CheckpointSource, meta
 
 /** Writes a model and a snapshot taken from it; the snapshot stays the caller's to dispose. */
 export async function writeCheckpoint(dir: string, model: tf.LayersModel, snapshot: TrainerSnapshot, metadata: CheckpointMetadata = {}): Promise<void> {
-  const modelFiles = await encodeLayersModel(model);
   const optimizer = await tf.io.encodeWeights(snapshot.optimizer.slots.map((s) => ({ name: slotKey(s), tensor: s.tensor })));
   const json: CheckpointJson = {
     format: FORMAT,
@@ -87,11 +91,10 @@ export async function writeCheckpoint(dir: string, model: tf.LayersModel, snapsh
     },
     metadata,
   };
-  await writeDirectoryAtomically(dir, {
-    [MODEL_JSON]: modelFiles.modelJson,
-    [WEIGHTS_BIN]: modelFiles.weights,
-    [OPTIMIZER_BIN]: new Uint8Array(optimizer.data),
-    [CHECKPOINT_JSON]: JSON.stringify(json, null, 2),
+  await publishDirectory(dir, async (temporary) => {
+    await model.save(fileSystemIO(join(temporary, MODEL_DIR)));
+    await writeFileDurably(join(temporary, OPTIMIZER_BIN), new Uint8Array(optimizer.data));
+    await writeFileDurably(join(temporary, CHECKPOINT_JSON), JSON.stringify(json, null, 2));
   });
 }
 
@@ -117,11 +120,10 @@ async function readCheckpointJson(dir: string): Promise<CheckpointJson> {
   return json;
 }
 
-/** Custom layers must be registered before loading (import `ml/model` first). */
 export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
   const json = await readCheckpointJson(dir);
   const bytes = await readFile(join(dir, OPTIMIZER_BIN));
-  const tensors = tf.io.decodeWeights(toArrayBuffer(bytes), json.optimizer.weightSpecs);
+  const tensors = tf.io.decodeWeights(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer, json.optimizer.weightSpecs);
   const missing = json.optimizer.slots.find((s) => !tensors[slotKey(s)]);
   if (missing) {
     Object.values(tensors).forEach((t) => t.dispose());
@@ -130,7 +132,7 @@ export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
   const slots = json.optimizer.slots.map((s) => ({ ...s, tensor: tensors[slotKey(s)] }));
   let model: tf.LayersModel;
   try {
-    model = await loadLayersModelFromDir(dir);
+    model = await tf.loadLayersModel(fileSystemIO(join(dir, MODEL_DIR)));
   } catch (error) {
     Object.values(tensors).forEach((t) => t.dispose());
     throw error;

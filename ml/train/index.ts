@@ -1,7 +1,7 @@
 /**
  * The training library: data sources, preprocessing, optimisers, schedules, the `Trainer` loop and
  * evaluation. Pure tfjs + JavaScript, usable in any worker. File checkpoints need Node's file system
- * and live outside this barrel, as in `ml/model`: import `./checkpoint.js` and `./checkpointStore.js`.
+ * and live outside this barrel, as `ml/model/io.ts` does: import `./checkpoint.js` and `./checkpointStore.js`.
  * README.md explains the data-source contract and what is deterministic.
  */
 export { checkBatch, imageSize, InMemoryDataSource, sequentialOrder } from './dataSource.js';
