@@ -8,6 +8,7 @@ import { checkBatch, sequentialOrder, type DataSource } from './dataSource.js';
 import { crossEntropyPerImage } from './loss.js';
 import { accuracyOf, argmaxRows, confusionMatrix, type ConfusionMatrix } from './metrics.js';
 import { checkChannelStats, type ChannelStats } from './normalization.js';
+import { prefetchOne } from './prefetch.js';
 import { imagesToTensor } from './preprocess.js';
 
 export interface PredictOptions {
@@ -56,12 +57,13 @@ export async function predictSource(model: tf.LayersModel, source: DataSource, o
     ids: new Float64Array(order.length),
   };
   let done = 0;
-  for await (const batch of source.batches(order, batchSize)) {
+  for await (const batch of prefetchOne(source.batches(order, batchSize))) {
     const count = Math.min(batchSize, order.length - done);
     checkBatch(source, batch, count);
     const [probs, losses] = tf.tidy(() => {
       const x = imagesToTensor(batch.images, count, source.imageShape, options.normalization);
-      const logits = model.predict(x) as tf.Tensor2D;
+      // One batch per call: predict's default batchSize (32) would split and re-concatenate larger batches.
+      const logits = model.predict(x, { batchSize: count }) as tf.Tensor2D;
       const labels = tf.tensor1d(batch.labels, 'int32');
       return [tf.softmax(logits).dataSync(), crossEntropyPerImage(logits, labels, numClasses).dataSync()];
     });
