@@ -11,6 +11,7 @@ export type { ChannelStats } from './normalization.js';
 export { cifarAugmentation, imagesToTensor, noAugmentation, prepareImages } from './preprocess.js';
 export type { AugmentationConfig } from './preprocess.js';
 export { deriveSeed, Random, shuffledIndices } from './random.js';
+export { prefetchOne } from './prefetch.js';
 export { createSchedule, durationToSteps } from './schedules.js';
 export type { CosineScheduleConfig, ConstantScheduleConfig, Duration, LearningRateSchedule, RunLength, ScheduleConfig, StepScheduleConfig } from './schedules.js';
 export { trainableParams } from './optimizer.js';
