@@ -1,5 +1,6 @@
 /** Events the main process pushes to every connected renderer. Payloads are plain JSON. */
 import type { DatasetChanged, ImportFinished, ImportProgress } from './dataset.js';
+import type { RunBatchEvent, RunEpochEvent, RunMasksEvent, RunStatusEvent } from './runs.js';
 
 export interface JobProgress {
   jobId: string;
@@ -18,4 +19,11 @@ export interface StudioEvents {
   'import.finished': ImportFinished;
   /** Images, labels, classes or splits changed: grids and counts reload. */
   'dataset.changed': DatasetChanged;
+  /** A run's training progress, a few times a second. */
+  'run.batch': RunBatchEvent;
+  /** A run finished an epoch: metrics and the validation confusion matrix. */
+  'run.epoch': RunEpochEvent;
+  /** The attention masks of the run's validation panel after an epoch. */
+  'run.masks': RunMasksEvent;
+  'run.status': RunStatusEvent;
 }

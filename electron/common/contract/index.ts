@@ -7,11 +7,13 @@ import type { z } from 'zod';
 import { appMethods } from './app.js';
 import { workspaceMethods } from './workspace.js';
 import { datasetMethods } from './dataset.js';
+import { runMethods } from './runs.js';
 import type { StudioEvents } from './events.js';
 
 export * from './app.js';
 export * from './workspace.js';
 export * from './dataset.js';
+export * from './runs.js';
 export * from './events.js';
 export * from '../channels.js';
 
@@ -19,6 +21,7 @@ export const methods = {
   ...appMethods,
   ...workspaceMethods,
   ...datasetMethods,
+  ...runMethods,
 } as const;
 
 export type Methods = typeof methods;

@@ -10,4 +10,6 @@ export interface ServiceContext {
   /** A backend the user forced (`--backend`, or the ATTENTION_STUDIO_BACKEND variable). */
   forcedBackend?: BackendName;
   electronVersion?: string;
+  /** WASM threads for training and inference workers (default: the backend's choice). */
+  threads?: number;
 }

@@ -3,6 +3,7 @@ import type { Handlers } from '../rpc/dispatch.js';
 import { appHandlers } from './app.js';
 import { workspaceHandlers } from './workspace.js';
 import { datasetHandlers } from './dataset.js';
+import { runHandlers } from './runs.js';
 import type { ServiceContext } from './context.js';
 
 export type { ServiceContext } from './context.js';
@@ -12,5 +13,6 @@ export function createHandlers(ctx: ServiceContext): Handlers {
     ...appHandlers(ctx),
     ...workspaceHandlers(ctx),
     ...datasetHandlers(ctx),
+    ...runHandlers(ctx),
   };
 }

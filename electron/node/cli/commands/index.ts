@@ -4,5 +4,9 @@ import { infoCommand } from './info.js';
 import { serveCommand } from './serve.js';
 import { importCommand } from './import.js';
 import { datasetCommand } from './dataset.js';
+import { evaluateCommand } from './evaluate.js';
+import { exportCommand } from './exportModel.js';
+import { predictCommand } from './predict.js';
+import { trainCommand } from './train.js';
 
-export const commands: Command[] = [infoCommand, serveCommand, importCommand, datasetCommand];
+export const commands: Command[] = [infoCommand, serveCommand, importCommand, datasetCommand, trainCommand, evaluateCommand, predictCommand, exportCommand];

@@ -3,6 +3,7 @@ import { createClassesAndImages } from './0010-create-classes-and-images.js';
 import { createLabelHistory } from './0020-create-label-history.js';
 import { createThumbnailsAndTrainingCache } from './0030-create-thumbnails-and-training-cache.js';
 import { addImageQueryIndexes } from './0040-add-image-query-indexes.js';
+import { createRuns } from './0100-create-runs.js';
 import type { Migration } from './types.js';
 
 export type { Migration } from './types.js';
@@ -12,4 +13,5 @@ export const migrations: readonly Migration[] = [
   createLabelHistory,
   createThumbnailsAndTrainingCache,
   addImageQueryIndexes,
+  createRuns,
 ];

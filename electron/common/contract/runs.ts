@@ -1,0 +1,223 @@
+/**
+ * Training runs: create (with a snapshot of labels and splits), control, live events, evaluation and
+ * the analyses that find mistakes. Class indices refer to the run's own `classNames` snapshot.
+ */
+import { z } from 'zod';
+import { method } from './define.js';
+
+const splitSchema = z.enum(['train', 'val', 'test']);
+const runId = z.number().int().positive();
+
+export const runConfigSchema = z.strictObject({
+  /** A variant of the model registry (`attention-studio info` lists them), e.g. lite-16, lite-32. */
+  model: z.string().min(1).max(64),
+  /** Images are resized to imageSize x imageSize. */
+  imageSize: z.number().int().min(8).max(512).default(32),
+  /** 1 = grey, 3 = colour; default: 1 when every snapshot image is grey, else 3. */
+  channels: z.union([z.literal(1), z.literal(3)]).optional(),
+  epochs: z.number().int().min(1).max(1000).default(10),
+  batchSize: z.number().int().min(2).max(1024).default(64),
+  optimizer: z.enum(['sgd', 'adam']).default('sgd'),
+  /** Peak learning rate (after warm-up). */
+  learningRate: z.number().positive().max(10).default(0.1),
+  weightDecay: z.number().min(0).max(0.1).default(5e-4),
+  schedule: z.enum(['cosine', 'step', 'constant']).default('cosine'),
+  /** Share of the run spent warming up linearly (cosine schedule). */
+  warmupFraction: z.number().min(0).max(0.5).default(0.1),
+  augmentation: z
+    .strictObject({ padding: z.number().int().min(0).max(32).default(4), horizontalFlip: z.boolean().default(true) })
+    .default({ padding: 4, horizontalFlip: true }),
+  fusion: z.enum(['arl', 'nal']).default('arl'),
+  maskActivation: z.enum(['mixed', 'channel', 'spatial']).default('mixed'),
+  seed: z.number().int().min(0).max(2 ** 31 - 1).default(1),
+  /** Stop after this many minutes of training, at a batch boundary. */
+  maxMinutes: z.number().positive().max(10_000).optional(),
+});
+export type RunConfig = z.output<typeof runConfigSchema>;
+export type RunConfigInput = z.input<typeof runConfigSchema>;
+
+export type RunStatus = 'queued' | 'running' | 'paused' | 'completed' | 'stopped' | 'failed' | 'interrupted';
+
+export interface RunSummary {
+  id: number;
+  name: string;
+  status: RunStatus;
+  createdAt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+  config: RunConfig;
+  classNames: string[];
+  backend: string | null;
+  epochsDone: number;
+  /** Snapshot sizes per split. */
+  images: { train: number; val: number; test: number };
+  /** Validation accuracy of the last completed epoch. */
+  valAccuracy: number | null;
+  error: string | null;
+}
+
+export interface EpochMetrics {
+  epoch: number;
+  step: number;
+  learningRate: number;
+  trainLoss: number;
+  trainAccuracy: number;
+  valLoss: number | null;
+  valAccuracy: number | null;
+  trainSeconds: number;
+  imagesPerSecond: number;
+  /** Validation confusion matrix, rows = given label. */
+  confusion: number[][] | null;
+}
+
+export interface RunDetail extends RunSummary {
+  epochs: EpochMetrics[];
+}
+
+export interface ClassReport {
+  name: string;
+  precision: number;
+  recall: number;
+  f1: number;
+  support: number;
+}
+
+export interface RunEvaluation {
+  runId: number;
+  split: 'train' | 'val' | 'test';
+  images: number;
+  accuracy: number;
+  loss: number;
+  classNames: string[];
+  perClass: ClassReport[];
+  confusionMatrix: number[][];
+}
+
+export interface PredictionRow {
+  imageId: number;
+  fileName: string;
+  label: number;
+  predicted: number;
+  confidence: number;
+  loss: number;
+}
+
+export interface LabelIssueRow extends PredictionRow {
+  suggested: number;
+  givenProbability: number;
+  suggestedProbability: number;
+  margin: number;
+}
+
+export interface ConfusedPairRow {
+  actual: number;
+  predicted: number;
+  count: number;
+  rate: number;
+}
+
+export interface RegressionRow {
+  imageId: number;
+  fileName: string;
+  label: number;
+  predictedA: number;
+  predictedB: number;
+  change: 'fixed' | 'broken';
+}
+
+export interface ModuleMask {
+  /** The attention module's layer name, e.g. stage1_attn1_mask. */
+  module: string;
+  width: number;
+  height: number;
+  /** width x height bytes, 0..255 = mask 0..1 (mean over channels), base64. */
+  data: string;
+}
+
+export interface ImageMasks {
+  runId: number;
+  imageId: number;
+  predicted: number;
+  probabilities: number[];
+  masks: ModuleMask[];
+}
+
+const page = { limit: z.number().int().min(1).max(5000).default(100) };
+
+export const runMethods = {
+  createRun: method<RunSummary>()(
+    z.strictObject({ name: z.string().trim().max(200).optional(), config: runConfigSchema }),
+    'Creates a run from a snapshot of the current labels and splits, and queues it for training.',
+  ),
+  listRuns: method<RunSummary[]>()(z.strictObject({}), 'Every run of the workspace, newest first.'),
+  getRun: method<RunDetail>()(z.strictObject({ runId }), 'One run with its per-epoch metrics.'),
+  pauseRun: method<RunSummary>()(z.strictObject({ runId }), 'Pauses a running run at the next batch.'),
+  resumeRun: method<RunSummary>()(
+    z.strictObject({ runId }),
+    'Resumes a paused run, or restarts an interrupted/stopped one from its last checkpoint.',
+  ),
+  stopRun: method<RunSummary>()(z.strictObject({ runId }), 'Stops a run at the next batch, keeping its last checkpoint.'),
+  evaluateRun: method<RunEvaluation>()(
+    z.strictObject({ runId, split: splitSchema.default('val') }),
+    "Evaluates the run's checkpoint on a split of its snapshot and stores one prediction per image.",
+  ),
+  cellImages: method<PredictionRow[]>()(
+    z.strictObject({ runId, split: splitSchema.default('val'), actual: z.number().int().min(0), predicted: z.number().int().min(0), ...page }),
+    'The images behind one confusion-matrix cell, most confident first.',
+  ),
+  topLosses: method<PredictionRow[]>()(z.strictObject({ runId, split: splitSchema.default('val'), ...page }), 'The highest-loss images.'),
+  confusedPairs: method<ConfusedPairRow[]>()(
+    z.strictObject({ runId, split: splitSchema.default('val'), limit: z.number().int().min(1).max(100).default(10) }),
+    'The most confused class pairs.',
+  ),
+  labelIssues: method<LabelIssueRow[]>()(
+    z.strictObject({ runId, split: splitSchema.default('val'), ...page }),
+    'Likely mislabelled images (confident learning on out-of-sample predictions), with suggested labels.',
+  ),
+  regressionDiff: method<RegressionRow[]>()(
+    z.strictObject({ runA: runId, runB: runId, split: splitSchema.default('val') }),
+    'Images right in one run and wrong in the other.',
+  ),
+  imageMasks: method<ImageMasks>()(
+    z.strictObject({ runId, imageId: z.number().int().positive() }),
+    "Each attention module's mask for one image, up-sampled to the image size, with the prediction.",
+  ),
+};
+
+export interface RunBatchEvent {
+  runId: number;
+  epoch: number;
+  epochs: number;
+  batch: number;
+  batchesPerEpoch: number;
+  step: number;
+  totalSteps: number;
+  loss: number;
+  accuracy: number;
+  learningRate: number;
+  imagesPerSecond: number;
+  etaSeconds: number;
+}
+
+export interface RunEpochEvent extends EpochMetrics {
+  runId: number;
+  epochs: number;
+}
+
+export interface MaskFrame {
+  imageId: number;
+  label: number;
+  masks: ModuleMask[];
+}
+
+export interface RunMasksEvent {
+  runId: number;
+  epoch: number;
+  frames: MaskFrame[];
+}
+
+export interface RunStatusEvent {
+  runId: number;
+  status: RunStatus;
+  error: string | null;
+}

@@ -1,0 +1,135 @@
+/**
+ * The runs service: training runs (through the RunManager and its worker), evaluation and masks
+ * (through the inference worker), and the error analyses over stored predictions (here: they are
+ * plain arithmetic over at most a split's rows).
+ */
+import { mostConfusedPairs } from '../../../ml/analysis/confusion.js';
+import { findLabelIssues } from '../../../ml/analysis/confidentLearning.js';
+import { confusionMatrix } from '../../../ml/analysis/confusion.js';
+import { regressionDiff } from '../../../ml/analysis/ranking.js';
+import type { LabelIssueRow, PredictionRow, RunConfig, RunDetail } from '../../common/contract/runs.js';
+import { StudioError } from '../../common/errors.js';
+import { openWorkspaceDb, type Db } from '../storage/db.js';
+import { cellPredictions, hasPredictions, runEpochs, splitPredictions, topLossPredictions, type Split } from '../storage/runs.js';
+import { InferenceClient } from '../training/inferenceClient.js';
+import { RunManager } from '../training/runManager.js';
+import type { ServiceContext } from './context.js';
+
+export interface WorkspaceRuns {
+  db: Db;
+  manager: RunManager;
+  inference: InferenceClient;
+}
+
+/** One run manager, inference worker and connection per workspace, made on first use. */
+export class RunServices {
+  private readonly byWorkspace = new Map<string, WorkspaceRuns>();
+
+  constructor(private readonly ctx: ServiceContext) {}
+
+  current(): WorkspaceRuns {
+    const folder = this.ctx.workspace;
+    if (!folder) throw new StudioError('conflict', 'No workspace is open: open or create a workspace folder first');
+    let entry = this.byWorkspace.get(folder);
+    if (!entry) {
+      const db = openWorkspaceDb(folder);
+      const options = { ...(this.ctx.forcedBackend ? { backend: this.ctx.forcedBackend } : {}), ...(this.ctx.threads ? { threads: this.ctx.threads } : {}) };
+      entry = { db, manager: new RunManager(db, folder, this.ctx.events, options), inference: new InferenceClient(folder, options) };
+      this.byWorkspace.set(folder, entry);
+    }
+    return entry;
+  }
+
+  async close(): Promise<void> {
+    for (const entry of this.byWorkspace.values()) {
+      await entry.manager.close();
+      await entry.inference.close();
+      entry.db.close();
+    }
+    this.byWorkspace.clear();
+  }
+}
+
+function toRow(p: { imageId: number; fileName: string; label: number; predicted: number; confidence: number; loss: number }): PredictionRow {
+  return { imageId: p.imageId, fileName: p.fileName, label: p.label, predicted: p.predicted, confidence: p.confidence, loss: p.loss };
+}
+
+export function runHandlers(ctx: ServiceContext, services = new RunServices(ctx)) {
+  const requirePredictions = (db: Db, runId: number, split: Split) => {
+    if (!hasPredictions(db, runId, split)) {
+      throw new StudioError('conflict', `Run ${runId} has no predictions on its ${split} split yet: evaluate it first`, { field: 'split' });
+    }
+  };
+
+  return {
+    createRun: (args: { name?: string | undefined; config: RunConfig }) => services.current().manager.create(args.config, args.name),
+    listRuns: () => services.current().manager.list(),
+    getRun: ({ runId }: { runId: number }): RunDetail => {
+      const { manager, db } = services.current();
+      return { ...manager.summary(manager.get(runId)), epochs: runEpochs(db, runId) };
+    },
+    pauseRun: ({ runId }: { runId: number }) => services.current().manager.pause(runId),
+    resumeRun: ({ runId }: { runId: number }) => services.current().manager.resume(runId),
+    stopRun: ({ runId }: { runId: number }) => services.current().manager.stop(runId),
+    evaluateRun: ({ runId, split }: { runId: number; split: Split }) => {
+      const { manager, inference } = services.current();
+      manager.get(runId);
+      return inference.evaluate(runId, split, (done, total) =>
+        ctx.events.emit('job.progress', { jobId: `run-${runId}-evaluate`, kind: 'evaluate', done, total, message: `Decoding ${split} images` }),
+      );
+    },
+    cellImages: (args: { runId: number; split: Split; actual: number; predicted: number; limit: number }) => {
+      const { db } = services.current();
+      requirePredictions(db, args.runId, args.split);
+      return cellPredictions(db, args.runId, args.split, args.actual, args.predicted, args.limit).map(toRow);
+    },
+    topLosses: (args: { runId: number; split: Split; limit: number }) => {
+      const { db } = services.current();
+      requirePredictions(db, args.runId, args.split);
+      return topLossPredictions(db, args.runId, args.split, args.limit).map(toRow);
+    },
+    confusedPairs: (args: { runId: number; split: Split; limit: number }) => {
+      const { db, manager } = services.current();
+      requirePredictions(db, args.runId, args.split);
+      const rows = splitPredictions(db, args.runId, args.split);
+      const k = manager.get(args.runId).classNames.length;
+      const matrix = confusionMatrix(rows.map((r) => r.label), rows.map((r) => r.predicted), k);
+      return mostConfusedPairs(matrix, args.limit);
+    },
+    labelIssues: (args: { runId: number; split: Split; limit: number }): LabelIssueRow[] => {
+      const { db, manager } = services.current();
+      requirePredictions(db, args.runId, args.split);
+      const rows = splitPredictions(db, args.runId, args.split);
+      const k = manager.get(args.runId).classNames.length;
+      const probabilities = new Float32Array(rows.length * k);
+      rows.forEach((r, i) => probabilities.set(r.probabilities, i * k));
+      return findLabelIssues(probabilities, rows.map((r) => r.label), k)
+        .slice(0, args.limit)
+        .map((issue) => ({
+          ...toRow(rows[issue.index]!),
+          suggested: issue.suggested,
+          givenProbability: issue.givenProbability,
+          suggestedProbability: issue.suggestedProbability,
+          margin: issue.margin,
+        }));
+    },
+    regressionDiff: (args: { runA: number; runB: number; split: Split }) => {
+      const { db } = services.current();
+      requirePredictions(db, args.runA, args.split);
+      requirePredictions(db, args.runB, args.split);
+      const a = splitPredictions(db, args.runA, args.split);
+      const b = splitPredictions(db, args.runB, args.split);
+      const names = new Map(a.map((p) => [p.imageId, p.fileName]));
+      const score = (p: (typeof a)[number]) => ({ id: p.imageId, label: p.label, predicted: p.predicted, confidence: p.confidence, loss: p.loss });
+      return regressionDiff(a.map(score), b.map(score)).map((d) => ({
+        imageId: d.id,
+        fileName: names.get(d.id) ?? '',
+        label: d.label,
+        predictedA: d.predictedA,
+        predictedB: d.predictedB,
+        change: d.change,
+      }));
+    },
+    imageMasks: ({ runId, imageId }: { runId: number; imageId: number }) => services.current().inference.masks(runId, imageId),
+  };
+}

@@ -1,0 +1,316 @@
+/** Runs, their label snapshots, per-epoch metrics, predictions and attention-mask frames. */
+import type { EpochMetrics, RunConfig, RunStatus } from '../../common/contract/runs.js';
+import type { Db } from './db.js';
+import { statement } from './statements.js';
+
+export type Split = 'train' | 'val' | 'test';
+
+export interface RunRow {
+  id: number;
+  name: string;
+  createdAt: number;
+  status: RunStatus;
+  config: RunConfig;
+  classNames: string[];
+  backend: string | null;
+  startedAt: number | null;
+  finishedAt: number | null;
+  epochsDone: number;
+  error: string | null;
+}
+
+interface RawRun {
+  id: number;
+  name: string;
+  created_at: number;
+  status: RunStatus;
+  config: string;
+  class_names: string;
+  backend: string | null;
+  started_at: number | null;
+  finished_at: number | null;
+  epochs_done: number;
+  error: string | null;
+}
+
+function toRun(raw: RawRun): RunRow {
+  return {
+    id: raw.id,
+    name: raw.name,
+    createdAt: raw.created_at,
+    status: raw.status,
+    config: JSON.parse(raw.config) as RunConfig,
+    classNames: JSON.parse(raw.class_names) as string[],
+    backend: raw.backend,
+    startedAt: raw.started_at,
+    finishedAt: raw.finished_at,
+    epochsDone: raw.epochs_done,
+    error: raw.error,
+  };
+}
+
+export interface SnapshotClass {
+  id: number;
+  name: string;
+}
+
+/**
+ * The classes a new run trains on: live classes with at least one usable ('ok') image, by id. Their
+ * position in this list is the class index the network predicts.
+ */
+export function snapshotClasses(db: Db): SnapshotClass[] {
+  return statement<[], SnapshotClass>(
+    db,
+    `SELECT c.id, c.name FROM classes c
+     WHERE c.deleted_at IS NULL AND EXISTS (SELECT 1 FROM images i WHERE i.class_id = c.id AND i.state = 'ok')
+     ORDER BY c.id`,
+  ).all();
+}
+
+/**
+ * Creates the run row and freezes its snapshot in one transaction: the images labelled 'ok' with one of
+ * `classes`, each with its class index and current split. Unsure, excluded and unlabelled images stay out.
+ */
+export function createRunWithSnapshot(db: Db, name: string, config: RunConfig, classes: SnapshotClass[]): number {
+  return db.transaction(() => {
+    const info = statement(db, `INSERT INTO runs(name, created_at, status, config, class_names) VALUES (?, ?, 'queued', ?, ?)`).run(
+      name,
+      Date.now(),
+      JSON.stringify(config),
+      JSON.stringify(classes.map((c) => c.name)),
+    );
+    const runId = Number(info.lastInsertRowid);
+    const indexOf = JSON.stringify(classes.map((c, index) => ({ id: c.id, index })));
+    statement(
+      db,
+      `INSERT INTO run_images(run_id, image_id, class_index, split)
+       SELECT ?, i.id, m.value ->> 'index', i.split
+       FROM images i JOIN json_each(?) m ON i.class_id = m.value ->> 'id'
+       WHERE i.state = 'ok'`,
+    ).run(runId, indexOf);
+    return runId;
+  })();
+}
+
+export function getRunRow(db: Db, runId: number): RunRow | undefined {
+  const raw = statement<[number], RawRun>(db, 'SELECT * FROM runs WHERE id = ?').get(runId);
+  return raw ? toRun(raw) : undefined;
+}
+
+export function listRunRows(db: Db): RunRow[] {
+  return statement<[], RawRun>(db, 'SELECT * FROM runs ORDER BY id DESC').all().map(toRun);
+}
+
+export function runsWithStatus(db: Db, statuses: RunStatus[]): RunRow[] {
+  return statement<[string], RawRun>(db, 'SELECT * FROM runs WHERE status IN (SELECT value FROM json_each(?)) ORDER BY id')
+    .all(JSON.stringify(statuses))
+    .map(toRun);
+}
+
+export function updateRun(
+  db: Db,
+  runId: number,
+  fields: Partial<{ status: RunStatus; backend: string; startedAt: number; finishedAt: number | null; epochsDone: number; error: string | null }>,
+): void {
+  const columns: Record<string, string> = {
+    status: 'status',
+    backend: 'backend',
+    startedAt: 'started_at',
+    finishedAt: 'finished_at',
+    epochsDone: 'epochs_done',
+    error: 'error',
+  };
+  const keys = Object.keys(fields).filter((k) => k in columns);
+  if (keys.length === 0) return;
+  const sql = `UPDATE runs SET ${keys.map((k) => `${columns[k]} = @${k}`).join(', ')} WHERE id = @runId`;
+  statement(db, sql).run({ ...fields, runId });
+}
+
+export function runSplitCounts(db: Db, runId: number): Record<Split, number> {
+  const counts: Record<Split, number> = { train: 0, val: 0, test: 0 };
+  for (const row of statement<[number], { split: Split; n: number }>(
+    db,
+    'SELECT split, count(*) AS n FROM run_images WHERE run_id = ? GROUP BY split',
+  ).all(runId)) {
+    counts[row.split] = row.n;
+  }
+  return counts;
+}
+
+export interface RunImage {
+  imageId: number;
+  classIndex: number;
+}
+
+export function runImages(db: Db, runId: number, split: Split): RunImage[] {
+  return statement<[number, Split], RunImage>(
+    db,
+    'SELECT image_id AS imageId, class_index AS classIndex FROM run_images WHERE run_id = ? AND split = ? ORDER BY image_id',
+  ).all(runId, split);
+}
+
+/** Whether any image of the snapshot has colour (decides the default input channels). */
+export function snapshotHasColour(db: Db, runId: number): boolean {
+  return (
+    statement<[number], { n: number }>(
+      db,
+      'SELECT count(*) AS n FROM run_images r JOIN images i ON i.id = r.image_id WHERE r.run_id = ? AND i.channels >= 3',
+    ).get(runId)!.n > 0
+  );
+}
+
+export function recordEpoch(db: Db, runId: number, metrics: EpochMetrics): void {
+  db.transaction(() => {
+    statement(
+      db,
+      `INSERT OR REPLACE INTO run_epochs(run_id, epoch, step, learning_rate, train_loss, train_accuracy, val_loss, val_accuracy,
+         train_seconds, images_per_second, confusion, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      runId,
+      metrics.epoch,
+      metrics.step,
+      metrics.learningRate,
+      metrics.trainLoss,
+      metrics.trainAccuracy,
+      metrics.valLoss,
+      metrics.valAccuracy,
+      metrics.trainSeconds,
+      metrics.imagesPerSecond,
+      metrics.confusion ? JSON.stringify(metrics.confusion) : null,
+      Date.now(),
+    );
+    statement(db, 'UPDATE runs SET epochs_done = max(epochs_done, ?) WHERE id = ?').run(metrics.epoch, runId);
+  })();
+}
+
+export function runEpochs(db: Db, runId: number): EpochMetrics[] {
+  return statement<[number], Record<string, number | string | null>>(db, 'SELECT * FROM run_epochs WHERE run_id = ? ORDER BY epoch')
+    .all(runId)
+    .map((r) => ({
+      epoch: r.epoch as number,
+      step: r.step as number,
+      learningRate: r.learning_rate as number,
+      trainLoss: r.train_loss as number,
+      trainAccuracy: r.train_accuracy as number,
+      valLoss: r.val_loss as number | null,
+      valAccuracy: r.val_accuracy as number | null,
+      trainSeconds: r.train_seconds as number,
+      imagesPerSecond: r.images_per_second as number,
+      confusion: r.confusion ? (JSON.parse(r.confusion as string) as number[][]) : null,
+    }));
+}
+
+export interface StoredPrediction {
+  imageId: number;
+  label: number;
+  predicted: number;
+  confidence: number;
+  loss: number;
+  probabilities: Float32Array;
+}
+
+/** Replaces a split's predictions in one transaction: a crash keeps the previous evaluation whole. */
+export function replacePredictions(db: Db, runId: number, split: Split, rows: StoredPrediction[]): void {
+  db.transaction(() => {
+    statement(db, 'DELETE FROM predictions WHERE run_id = ? AND split = ?').run(runId, split);
+    const insert = statement(
+      db,
+      'INSERT INTO predictions(run_id, split, image_id, label, predicted, confidence, loss, probabilities) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+    for (const row of rows) {
+      const bytes = Buffer.from(row.probabilities.buffer, row.probabilities.byteOffset, row.probabilities.byteLength);
+      insert.run(runId, split, row.imageId, row.label, row.predicted, row.confidence, row.loss, bytes);
+    }
+  })();
+}
+
+interface RawPrediction {
+  image_id: number;
+  label: number;
+  predicted: number;
+  confidence: number;
+  loss: number;
+  probabilities: Buffer;
+  file_name?: string;
+}
+
+function toPrediction(raw: RawPrediction): StoredPrediction & { fileName: string } {
+  const copy = new Uint8Array(raw.probabilities);
+  return {
+    imageId: raw.image_id,
+    label: raw.label,
+    predicted: raw.predicted,
+    confidence: raw.confidence,
+    loss: raw.loss,
+    probabilities: new Float32Array(copy.buffer, 0, copy.byteLength / 4),
+    fileName: raw.file_name ?? '',
+  };
+}
+
+const predictionColumns = 'p.image_id, p.label, p.predicted, p.confidence, p.loss, p.probabilities, i.file_name';
+
+export function splitPredictions(db: Db, runId: number, split: Split): (StoredPrediction & { fileName: string })[] {
+  return statement<[number, Split], RawPrediction>(
+    db,
+    `SELECT ${predictionColumns} FROM predictions p JOIN images i ON i.id = p.image_id WHERE p.run_id = ? AND p.split = ? ORDER BY p.image_id`,
+  )
+    .all(runId, split)
+    .map(toPrediction);
+}
+
+export function hasPredictions(db: Db, runId: number, split: Split): boolean {
+  return statement<[number, Split], { n: number }>(db, 'SELECT EXISTS (SELECT 1 FROM predictions WHERE run_id = ? AND split = ?) AS n').get(runId, split)!.n === 1;
+}
+
+/** The images behind one confusion-matrix cell, most confident first (an index search on predictions_cell). */
+export function cellPredictions(db: Db, runId: number, split: Split, actual: number, predicted: number, limit: number) {
+  return statement<[number, Split, number, number, number], RawPrediction>(
+    db,
+    `SELECT ${predictionColumns} FROM predictions p JOIN images i ON i.id = p.image_id
+     WHERE p.run_id = ? AND p.split = ? AND p.label = ? AND p.predicted = ?
+     ORDER BY p.confidence DESC LIMIT ?`,
+  )
+    .all(runId, split, actual, predicted, limit)
+    .map(toPrediction);
+}
+
+export function topLossPredictions(db: Db, runId: number, split: Split, limit: number) {
+  return statement<[number, Split, number], RawPrediction>(
+    db,
+    `SELECT ${predictionColumns} FROM predictions p JOIN images i ON i.id = p.image_id
+     WHERE p.run_id = ? AND p.split = ? ORDER BY p.loss DESC LIMIT ?`,
+  )
+    .all(runId, split, limit)
+    .map(toPrediction);
+}
+
+export interface StoredMask {
+  imageId: number;
+  module: number;
+  height: number;
+  width: number;
+  data: Uint8Array;
+}
+
+export function insertMaskFrames(db: Db, runId: number, epoch: number, masks: StoredMask[]): void {
+  db.transaction(() => {
+    const insert = statement(
+      db,
+      'INSERT OR REPLACE INTO mask_frames(run_id, epoch, image_id, module, height, width, data) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    );
+    for (const m of masks) insert.run(runId, epoch, m.imageId, m.module, m.height, m.width, Buffer.from(m.data));
+  })();
+}
+
+export function latestMaskFrames(db: Db, runId: number): { epoch: number; masks: StoredMask[] } | null {
+  const latest = statement<[number], { epoch: number | null }>(db, 'SELECT max(epoch) AS epoch FROM mask_frames WHERE run_id = ?').get(runId)!.epoch;
+  if (latest === null) return null;
+  const masks = statement<[number, number], { image_id: number; module: number; height: number; width: number; data: Buffer }>(
+    db,
+    'SELECT image_id, module, height, width, data FROM mask_frames WHERE run_id = ? AND epoch = ? ORDER BY image_id, module',
+  )
+    .all(runId, latest)
+    .map((r) => ({ imageId: r.image_id, module: r.module, height: r.height, width: r.width, data: new Uint8Array(r.data) }));
+  return { epoch: latest, masks };
+}

@@ -1,0 +1,47 @@
+/**
+ * Makes sure every image a run needs has decoded pixels at the run's input size. The importer caches
+ * 32x32; any other size is decoded once here, from the first of the image's known paths that still
+ * reads, and stored, so epochs and later runs never decode files.
+ */
+import { readFile } from 'node:fs/promises';
+import { StudioError } from '../../common/errors.js';
+import { defaultDecodeOptions, prepareImage } from '../import/decode.js';
+import type { Db } from '../storage/db.js';
+import { statement } from '../storage/statements.js';
+import { insertCachedPixels, sourcePathsOf } from '../storage/trainingCache.js';
+
+export async function ensureTrainingCache(
+  db: Db,
+  imageIds: readonly number[],
+  size: number,
+  onProgress?: (done: number, total: number) => void,
+): Promise<void> {
+  const missing = statement<[string, number], { id: number }>(
+    db,
+    `SELECT m.value AS id FROM json_each(?) m
+     WHERE NOT EXISTS (SELECT 1 FROM training_cache t WHERE t.image_id = m.value AND t.size = ?)`,
+  )
+    .all(JSON.stringify(imageIds), size)
+    .map((row) => row.id);
+  let done = 0;
+  onProgress?.(done, missing.length);
+  for (const imageId of missing) {
+    const paths = sourcePathsOf(db, imageId);
+    let bytes: Buffer | null = null;
+    for (const file of paths) {
+      try {
+        bytes = await readFile(file);
+        break;
+      } catch {
+        // moved or deleted: try the image's other known paths
+      }
+    }
+    if (!bytes) {
+      throw new StudioError('not_found', `Image ${imageId} cannot be read at ${size}x${size}: none of its files exist any more (${paths.join(', ')})`);
+    }
+    const prepared = await prepareImage(bytes, { ...defaultDecodeOptions, cacheSize: size });
+    insertCachedPixels(db, { imageId, size, channels: prepared.cache.channels, data: prepared.cache.data });
+    done++;
+    if (done % 50 === 0 || done === missing.length) onProgress?.(done, missing.length);
+  }
+}

@@ -1,0 +1,81 @@
+/** The studio's side of the inference worker: typed requests, one worker per workspace, started on first use. */
+import type { Worker } from 'node:worker_threads';
+import type { ImageMasks, RunEvaluation } from '../../common/contract/runs.js';
+import { StudioError, type ErrorCode } from '../../common/errors.js';
+import type { ExportReport } from './exportModel.js';
+import type { FilePrediction, InferenceMessage, InferenceRequest } from './protocol.js';
+import { spawnMlWorker } from './workerHost.js';
+
+type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void; onProgress?: (done: number, total: number) => void };
+type RequestBody = InferenceRequest extends infer R ? (R extends InferenceRequest ? Omit<R, 'id'> : never) : never;
+
+export class InferenceClient {
+  private worker: Worker | null = null;
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+
+  constructor(
+    private readonly workspace: string,
+    private readonly options: { backend?: string; threads?: number } = {},
+  ) {}
+
+  evaluate(runId: number, split: 'train' | 'val' | 'test', onProgress?: (done: number, total: number) => void): Promise<RunEvaluation> {
+    return this.request({ task: 'evaluate', runId, split }, onProgress) as Promise<RunEvaluation>;
+  }
+
+  masks(runId: number, imageId: number): Promise<ImageMasks> {
+    return this.request({ task: 'masks', runId, imageId }) as Promise<ImageMasks>;
+  }
+
+  predictFiles(runId: number, files: string[]): Promise<FilePrediction[]> {
+    return this.request({ task: 'predictFiles', runId, files }) as Promise<FilePrediction[]>;
+  }
+
+  exportModel(runId: number, folder: string): Promise<ExportReport> {
+    return this.request({ task: 'export', runId, folder }) as Promise<ExportReport>;
+  }
+
+  async close(): Promise<void> {
+    const worker = this.worker;
+    this.worker = null;
+    if (worker) await worker.terminate();
+  }
+
+  private request(body: RequestBody, onProgress?: (done: number, total: number) => void): Promise<unknown> {
+    const worker = this.ensureWorker();
+    const id = this.nextId++;
+    // Keep the process alive while a request is out; an idle worker must not hold a CLI open.
+    worker.ref();
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject, ...(onProgress ? { onProgress } : {}) });
+      worker.postMessage({ ...body, id } as InferenceRequest);
+    });
+  }
+
+  private ensureWorker(): Worker {
+    if (this.worker) return this.worker;
+    const worker = spawnMlWorker({ kind: 'inference', workspace: this.workspace, ...this.options });
+    worker.on('message', (message: InferenceMessage) => {
+      const pending = this.pending.get(message.id);
+      if (!pending) return;
+      if ('progress' in message) {
+        pending.onProgress?.(message.progress.done, message.progress.total);
+        return;
+      }
+      this.pending.delete(message.id);
+      if (this.pending.size === 0) worker.unref();
+      if (message.ok) pending.resolve(message.result);
+      else pending.reject(new StudioError(message.error.code as ErrorCode, message.error.message));
+    });
+    const failAll = (reason: string) => {
+      for (const [, pending] of this.pending) pending.reject(new StudioError('internal', reason));
+      this.pending.clear();
+      if (this.worker === worker) this.worker = null;
+    };
+    worker.on('error', (error) => failAll(`The inference worker failed: ${error.message}`));
+    worker.on('exit', (code) => failAll(`The inference worker exited (code ${code})`));
+    worker.unref();
+    this.worker = worker;
+    return worker;
+  }
+}

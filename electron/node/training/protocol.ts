@@ -1,0 +1,67 @@
+/** Messages between the studio and its ML worker threads. Plain structured-clone data only. */
+import type { ExportReport } from './exportModel.js';
+import type { EpochMetrics, ImageMasks, MaskFrame, RunEvaluation, RunStatus } from '../../common/contract/runs.js';
+
+export interface TrainWorkerData {
+  kind: 'train';
+  workspace: string;
+  runId: number;
+  backend?: string;
+  threads?: number;
+}
+
+export interface InferenceWorkerData {
+  kind: 'inference';
+  workspace: string;
+  backend?: string;
+  threads?: number;
+}
+
+export type WorkerData = TrainWorkerData | InferenceWorkerData;
+
+/** Studio → training worker. */
+export type TrainControl = { type: 'pause' } | { type: 'resume' } | { type: 'stop' };
+
+/** Training worker → studio. */
+export type TrainMessage =
+  | { type: 'status'; status: RunStatus; backend?: string; detail?: string }
+  | { type: 'cache'; done: number; total: number }
+  | {
+      type: 'batch';
+      epoch: number;
+      epochs: number;
+      batch: number;
+      batchesPerEpoch: number;
+      step: number;
+      totalSteps: number;
+      loss: number;
+      accuracy: number;
+      learningRate: number;
+      imagesPerSecond: number;
+      etaSeconds: number;
+    }
+  | { type: 'epoch'; epochs: number; metrics: EpochMetrics }
+  | { type: 'masks'; epoch: number; frames: MaskFrame[] }
+  | { type: 'finished'; status: 'completed' | 'stopped'; epochsDone: number; trainImagesPerSecond: number }
+  | { type: 'failed'; error: string };
+
+export type InferenceRequest =
+  | { id: number; task: 'evaluate'; runId: number; split: 'train' | 'val' | 'test' }
+  | { id: number; task: 'masks'; runId: number; imageId: number }
+  | { id: number; task: 'predictFiles'; runId: number; files: string[] }
+  | { id: number; task: 'export'; runId: number; folder: string };
+
+export interface FilePrediction {
+  file: string;
+  predicted: string | null;
+  confidence: number | null;
+  probabilities: Record<string, number> | null;
+  error: string | null;
+}
+
+export type InferenceResult = RunEvaluation | ImageMasks | FilePrediction[] | ExportReport;
+
+export type InferenceMessage =
+  | { id: number; ok: true; result: InferenceResult }
+  | { id: number; ok: false; error: { code: string; message: string } }
+  | { id: number; progress: { done: number; total: number } };

@@ -1,0 +1,223 @@
+/**
+ * One training run, start to finish, as the training worker runs it: snapshot → data sources →
+ * backend → model (fresh, or the last checkpoint) → Trainer, with a checkpoint, the epoch's metrics
+ * and the attention-mask panel stored after every epoch. Reports through `post`; obeys `control`.
+ */
+import { initBackend, isBackendName, probeBackends, chooseBackend } from '../../../ml/engine/backends.js';
+import { AttentionInspector } from '../../../ml/inspect/masks.js';
+import { buildModel, isVariantName } from '../../../ml/model/index.js';
+import { disposeOptimizerState } from '../../../ml/train/checkpoint.js';
+import { CheckpointStore } from '../../../ml/train/checkpointStore.js';
+import { Trainer, type EpochReport, type TrainingConfig } from '../../../ml/train/trainer.js';
+import type { EpochMetrics, MaskFrame, RunConfig } from '../../common/contract/runs.js';
+import { StudioError } from '../../common/errors.js';
+import { openWorkspaceDb, type Db } from '../storage/db.js';
+import { getRunRow, insertMaskFrames, recordEpoch, runImages, snapshotHasColour, updateRun, type RunImage } from '../storage/runs.js';
+import { ensureTrainingCache } from './cache.js';
+import { checkpointRoot } from './paths.js';
+import type { TrainControl, TrainMessage, TrainWorkerData } from './protocol.js';
+import { RunDataSource } from './runSource.js';
+
+/** Batch events are throttled to a few per second: enough for live curves, cheap to send. */
+const BATCH_EVENT_INTERVAL_MS = 250;
+/** Mask panel: up to this many validation images per class, and in all. */
+const PANEL_PER_CLASS = 2;
+const PANEL_MAX = 16;
+
+export function trainingConfigOf(config: RunConfig): TrainingConfig {
+  return {
+    epochs: config.epochs,
+    batchSize: config.batchSize,
+    optimizer:
+      config.optimizer === 'adam'
+        ? { kind: 'adam', weightDecay: config.weightDecay }
+        : { kind: 'sgd', momentum: 0.9, nesterov: true, weightDecay: config.weightDecay },
+    schedule:
+      config.schedule === 'cosine'
+        ? { kind: 'cosine', baseLearningRate: config.learningRate, warmup: { fraction: config.warmupFraction } }
+        : config.schedule === 'step'
+          ? { kind: 'step', baseLearningRate: config.learningRate, milestones: [{ fraction: 0.5 }, { fraction: 0.75 }], factor: 0.1 }
+          : { kind: 'constant', baseLearningRate: config.learningRate },
+    augmentation: config.augmentation,
+    seed: config.seed,
+    dropLastBatch: true,
+  };
+}
+
+/**
+ * The fixed panel of validation images whose masks are sent each epoch: up to PANEL_PER_CLASS per
+ * class (lowest image ids), interleaved class by class so a capped panel covers as many classes as it can.
+ */
+export function maskPanel(validation: readonly RunImage[]): RunImage[] {
+  const byClass = new Map<number, RunImage[]>();
+  for (const image of validation) {
+    const list = byClass.get(image.classIndex) ?? [];
+    if (list.length < PANEL_PER_CLASS) list.push(image);
+    byClass.set(image.classIndex, list);
+  }
+  const classes = [...byClass.keys()].sort((a, b) => a - b);
+  const panel: RunImage[] = [];
+  for (let round = 0; round < PANEL_PER_CLASS; round++) {
+    for (const c of classes) {
+      const image = byClass.get(c)![round];
+      if (image) panel.push(image);
+    }
+  }
+  return panel.slice(0, PANEL_MAX);
+}
+
+function base64(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+}
+
+export interface TrainControls {
+  /** Registers the handler for control messages from the studio. */
+  onControl(handler: (message: TrainControl) => void): void;
+}
+
+async function selectBackend(requested: string | undefined) {
+  if (requested !== undefined) {
+    if (!isBackendName(requested)) throw new StudioError('invalid_argument', `Unknown backend "${requested}"`, { field: 'backend' });
+    return requested;
+  }
+  const choice = chooseBackend(await probeBackends());
+  if (!choice.name) throw new StudioError('unavailable', `No tfjs backend can train here: ${choice.reason}`);
+  return choice.name;
+}
+
+export async function runTraining(data: TrainWorkerData, post: (message: TrainMessage) => void, controls: TrainControls): Promise<void> {
+  let db: Db | null = null;
+  try {
+    db = openWorkspaceDb(data.workspace);
+    const run = getRunRow(db, data.runId);
+    if (!run) throw new StudioError('not_found', `Run ${data.runId} does not exist in ${data.workspace}`);
+    const { config } = run;
+    if (!isVariantName(config.model)) throw new StudioError('invalid_argument', `Unknown model "${config.model}"`, { field: 'model' });
+    const numClasses = run.classNames.length;
+    const channels = config.channels ?? (snapshotHasColour(db, run.id) ? 3 : 1);
+    const trainImages = runImages(db, run.id, 'train');
+    const valImages = runImages(db, run.id, 'val');
+    if (trainImages.length < config.batchSize) {
+      throw new StudioError('conflict', `The run has ${trainImages.length} training images, fewer than one batch of ${config.batchSize}; label more images or lower the batch size`);
+    }
+
+    await ensureTrainingCache(db, [...trainImages, ...valImages].map((i) => i.imageId), config.imageSize, (done, total) =>
+      post({ type: 'cache', done, total }),
+    );
+    const train = new RunDataSource(db, trainImages, numClasses, config.imageSize, channels);
+    const validation = valImages.length > 0 ? new RunDataSource(db, valImages, numClasses, config.imageSize, channels) : undefined;
+
+    const backend = await initBackend(await selectBackend(data.backend), data.threads ? { threads: data.threads } : {});
+    updateRun(db, run.id, { status: 'running', backend: backend.name, startedAt: run.startedAt ?? Date.now(), finishedAt: null, error: null });
+    post({ type: 'status', status: 'running', backend: backend.name, detail: backend.detail });
+
+    const store = new CheckpointStore(checkpointRoot(data.workspace, run.id));
+    const latest = await store.loadLatest();
+    const model =
+      latest?.model ??
+      buildModel(config.model, { inputShape: [config.imageSize, config.imageSize, channels], numClasses, fusion: config.fusion, maskActivation: config.maskActivation });
+    const panel = validation ? maskPanel(valImages) : [];
+    const panelSource = new RunDataSource(db, panel, numClasses, config.imageSize, channels);
+    const inspector = new AttentionInspector(model);
+    const runDb = db;
+
+    let lastBatchEvent = 0;
+    let imagesPerSecond = 0;
+    const trainer: Trainer = new Trainer({
+      model,
+      train,
+      ...(validation ? { validation } : {}),
+      config: latest?.snapshot.config ?? trainingConfigOf(config),
+      ...(latest ? { resume: latest.snapshot } : {}),
+      onBatch: (progress) => {
+        imagesPerSecond = progress.imagesPerSecond;
+        const now = performance.now();
+        if (now - lastBatchEvent >= BATCH_EVENT_INTERVAL_MS || progress.batch === progress.batchesPerEpoch) {
+          lastBatchEvent = now;
+          post({ type: 'batch', ...progress });
+        }
+      },
+      onEpoch: async (report: EpochReport, current: Trainer) => {
+        await store.save(current, { runId: run.id, model: config.model, classNames: run.classNames, imageSize: config.imageSize, channels });
+        const metrics: EpochMetrics = {
+          epoch: report.epoch,
+          step: report.step,
+          learningRate: report.learningRate,
+          trainLoss: report.trainLoss,
+          trainAccuracy: report.trainAccuracy,
+          valLoss: report.validation?.loss ?? null,
+          valAccuracy: report.validation?.accuracy ?? null,
+          trainSeconds: report.trainSeconds,
+          imagesPerSecond,
+          confusion: report.validation?.confusionMatrix ?? null,
+        };
+        recordEpoch(runDb, run.id, metrics);
+        post({ type: 'epoch', epochs: report.epochs, metrics });
+        if (panel.length > 0) {
+          const frames = await panelFrames(panelSource, panel, inspector, current, config);
+          insertMaskFrames(
+            runDb,
+            run.id,
+            report.epoch,
+            frames.flatMap((f) => f.masks.map((m, module) => ({ imageId: f.imageId, module, height: m.height, width: m.width, data: Buffer.from(m.data, 'base64') }))),
+          );
+          post({ type: 'masks', epoch: report.epoch, frames });
+        }
+      },
+    });
+    if (latest) disposeOptimizerState(latest.snapshot.optimizer);
+
+    controls.onControl((message) => {
+      if (message.type === 'pause') {
+        trainer.pause();
+        updateRun(runDb, run.id, { status: 'paused' });
+        post({ type: 'status', status: 'paused' });
+      } else if (message.type === 'resume') {
+        trainer.resume();
+        updateRun(runDb, run.id, { status: 'running' });
+        post({ type: 'status', status: 'running' });
+      } else {
+        trainer.stop();
+      }
+    });
+    const deadline = config.maxMinutes ? setTimeout(() => trainer.stop(), config.maxMinutes * 60_000) : null;
+    let outcome;
+    try {
+      outcome = await trainer.run();
+    } finally {
+      if (deadline) clearTimeout(deadline);
+      trainer.dispose();
+    }
+    updateRun(db, run.id, { status: outcome.status, finishedAt: Date.now() });
+    post({ type: 'finished', status: outcome.status, epochsDone: outcome.position.epoch, trainImagesPerSecond: imagesPerSecond });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    try {
+      if (db) updateRun(db, data.runId, { status: 'failed', error: message, finishedAt: Date.now() });
+    } catch {
+      // the database itself failed: the message below still reaches the studio
+    }
+    post({ type: 'failed', error: message });
+  } finally {
+    db?.close();
+  }
+}
+
+async function panelFrames(source: RunDataSource, panel: RunImage[], inspector: AttentionInspector, trainer: Trainer, config: RunConfig): Promise<MaskFrame[]> {
+  const frames: MaskFrame[] = [];
+  const order = Int32Array.from(panel.keys());
+  for await (const batch of source.batches(order, panel.length)) {
+    const results = inspector.inspect(batch.images, panel.length, source.imageShape, {
+      normalization: trainer.normalization!,
+      maskActivation: config.maskActivation,
+    });
+    results.forEach((result, i) => {
+      frames.push({
+        imageId: panel[i]!.imageId,
+        label: panel[i]!.classIndex,
+        masks: result.masks.map((m) => ({ module: m.module, width: m.width, height: m.height, data: base64(m.data) })),
+      });
+    });
+  }
+  return frames;
+}

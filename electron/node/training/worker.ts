@@ -1,0 +1,52 @@
+/**
+ * The entry of the studio's ML worker threads. A training worker runs one run and exits; an inference
+ * worker serves evaluate / masks / predict / export requests until it is terminated. Heavy tfjs work
+ * never runs on the main process's event loop, so the UI stays responsive.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { chooseBackend, initBackend, isBackendName, probeBackends } from '../../../ml/engine/backends.js';
+import { StudioError } from '../../common/errors.js';
+import { openWorkspaceDb } from '../storage/db.js';
+import { exportRunModel } from './exportModel.js';
+import { evaluateRun, imageMasks, predictFiles, RunModels } from './inferenceTasks.js';
+import type { InferenceMessage, InferenceRequest, TrainControl, WorkerData } from './protocol.js';
+import { runTraining } from './trainTask.js';
+
+const port = parentPort;
+if (!port) throw new Error('worker.ts must run as a worker thread');
+const data = workerData as WorkerData;
+
+if (data.kind === 'train') {
+  const handlers: ((message: TrainControl) => void)[] = [];
+  port.on('message', (message: TrainControl) => handlers.forEach((handler) => handler(message)));
+  await runTraining(data, (message) => port.postMessage(message), { onControl: (handler) => handlers.push(handler) });
+  process.exit(0);
+} else {
+  const requested = data.backend && isBackendName(data.backend) ? data.backend : chooseBackend(await probeBackends()).name;
+  if (!requested) throw new Error('No tfjs backend can run here');
+  await initBackend(requested, data.threads ? { threads: data.threads } : {});
+  const db = openWorkspaceDb(data.workspace);
+  const models = new RunModels(db, data.workspace);
+  // One request at a time: tfjs work is synchronous anyway, and order keeps results predictable.
+  let queue = Promise.resolve();
+  port.on('message', (request: InferenceRequest) => {
+    queue = queue.then(async () => {
+      const reply = (message: InferenceMessage) => port.postMessage(message);
+      try {
+        const progress = (done: number, total: number) => reply({ id: request.id, progress: { done, total } });
+        const result =
+          request.task === 'evaluate'
+            ? await evaluateRun(db, models, request.runId, request.split, progress)
+            : request.task === 'masks'
+              ? await imageMasks(db, models, request.runId, request.imageId)
+              : request.task === 'predictFiles'
+                ? await predictFiles(models, request.runId, request.files)
+                : await exportRunModel(db, models, request.runId, request.folder);
+        reply({ id: request.id, ok: true, result });
+      } catch (error) {
+        const code = error instanceof StudioError ? error.code : 'internal';
+        reply({ id: request.id, ok: false, error: { code, message: error instanceof Error ? error.message : String(error) } });
+      }
+    });
+  });
+}
