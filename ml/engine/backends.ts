@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { registerWasmKernels } from '../wasm/register.js';
-import { isNode, withNodeWasmThreads } from './wasmThreads.js';
+import { isNode, unrefWasmThreads, withNodeWasmThreads } from './wasmThreads.js';
 
 export const backendPreference = ['tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof backendPreference)[number];
@@ -210,6 +210,7 @@ async function initWasm(requested: number | undefined): Promise<InitializedBacke
   const { problem } = await withNodeWasmThreads(threads, async () => {
     if (!(await tf.setBackend('wasm'))) throw new Error('the WASM backend failed to initialise');
   });
+  if (isNode()) unrefWasmThreads((tf.backend() as unknown as { wasm: unknown }).wasm);
   const actual = wasm.getThreadsCount();
   const notes = [`WASM SIMD, ${actual} thread(s), project kernels registered`];
   if (problem) notes.push(problem);

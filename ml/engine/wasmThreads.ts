@@ -87,3 +87,17 @@ async function writeWorkerFile(): Promise<string> {
     throw error;
   }
 }
+
+interface PThreadRegistry {
+  PThread?: { runningWorkers?: { unref?: () => void }[]; unusedWorkers?: { unref?: () => void }[] };
+}
+
+/**
+ * Lets Node exit while the WASM thread pool is alive. Emscripten `ref()`s a worker while it runs a
+ * pthread, and XNNPACK's pool threads never return, so without this a script that trained on two
+ * threads would never end.
+ */
+export function unrefWasmThreads(wasmModule: unknown): void {
+  const threads = (wasmModule as PThreadRegistry).PThread;
+  for (const worker of [...(threads?.runningWorkers ?? []), ...(threads?.unusedWorkers ?? [])]) worker.unref?.();
+}

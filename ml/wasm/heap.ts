@@ -77,10 +77,37 @@ export function f32(backend: BackendWasm, info: TensorInfo): Float32Array {
 /** The Emscripten module fields the project uses (tfjs types them through @types/emscripten, absent here). */
 interface EmscriptenHeap {
   HEAPU8: Uint8Array;
+  wasmMemory?: { buffer: ArrayBufferLike };
+  asm?: { memory?: { buffer: ArrayBufferLike } };
+  _malloc(bytes: number): number;
+  _free(pointer: number): void;
 }
 
+function emscripten(backend: BackendWasm): EmscriptenHeap {
+  return backend.wasm as unknown as EmscriptenHeap;
+}
+
+/**
+ * The heap's current buffer. Read from the memory itself where possible: in the threaded build another
+ * thread may have grown the heap since Emscripten last refreshed its HEAPU8 view.
+ */
 export function heapBuffer(backend: BackendWasm): ArrayBufferLike {
-  return (backend.wasm as unknown as EmscriptenHeap).HEAPU8.buffer;
+  const module = emscripten(backend);
+  return (module.wasmMemory ?? module.asm?.memory)?.buffer ?? module.HEAPU8.buffer;
+}
+
+/**
+ * Scratch floats on the heap for per-channel vectors, as byte offsets; `free` releases them all. Views
+ * taken before the allocation may be detached by it (see f32).
+ */
+export function scratch(backend: BackendWasm, floats: number): { pointer: number; free: () => void } {
+  const module = emscripten(backend);
+  const pointer = module._malloc(Math.max(16, floats * 4)) >>> 0;
+  return { pointer, free: () => module._free(pointer) };
+}
+
+export function heapF32(backend: BackendWasm, pointer: number, floats: number): Float32Array {
+  return new Float32Array(heapBuffer(backend), pointer, floats);
 }
 
 export function heapOffset(backend: BackendWasm, info: TensorInfo): number {

@@ -5,22 +5,35 @@
  * With z the pre-ReLU value, dz = dy·[y > 0], x̂ = (x − μ)·r, r = 1/√(σ² + ε) and M pixels per channel:
  *   dβ = Σ dz,  dγ = Σ dz·x̂,  dx = γ·r·(dz − dβ/M − x̂·dγ/M)
  * (the batch statistics depend on x, hence the two correction terms). dx is affine in (dz, x) per
- * channel, so it takes two passes: the sums, then dx = a·dz + b·x + c.
+ * channel, so it takes two passes: the sums, then dx = a·dz + b·(x − μ) + k (SIMD loops when C is a
+ * multiple of 4, JavaScript otherwise).
  */
-import type * as tf from '@tensorflow/tfjs';
-import { allocate, f32, upload, type Attrs, type BackendWasm, type TensorInfo } from '../heap.js';
 
-export const BatchNormReluTrainingGrad = 'BatchNormReluTrainingGrad';
+/** Rows per block of float32 partial sums, added up in double precision (as in the forward kernel). */
+const ROWS_PER_BLOCK = 256;
 
-export function batchNormReluTrainingGrad(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: Attrs }): TensorInfo[] {
-  const backend = args.backend as BackendWasm;
-  const { dy, x, y, gamma, mean, variance } = args.inputs as Record<string, TensorInfo>;
-  const epsilon = (args.attrs?.epsilon as number | undefined) ?? 1e-3;
-  const channels = x.shape[x.shape.length - 1];
+function gradientSumsSimd(backend: BackendWasm, simd: ChannelKernels, dy: TensorInfo, x: TensorInfo, y: TensorInfo, channels: number): [Float64Array, Float64Array] {
+  const total = f32(backend, x).length * 4;
+  const sumDz = new Float64Array(channels);
+  const sumDzX = new Float64Array(channels);
+  const partial = scratch(backend, 2 * channels);
+  const [dyBase, xBase, yBase] = [heapOffset(backend, dy), heapOffset(backend, x), heapOffset(backend, y)];
+  const blockBytes = ROWS_PER_BLOCK * channels * 4;
+  for (let start = 0; start < total; start += blockBytes) {
+    const partials = heapF32(backend, partial.pointer, 2 * channels);
+    partials.fill(0);
+    simd.reluGradSums(dyBase + start, xBase + start, yBase + start, Math.min(blockBytes, total - start), channels * 4,
+      partial.pointer, partial.pointer + channels * 4);
+    for (let c = 0; c < channels; c++) {
+      sumDz[c] += partials[c];
+      sumDzX[c] += partials[channels + c];
+    }
+  }
+  partial.free();
+  return [sumDz, sumDzX];
+}
 
-  const gradOut = f32(backend, dy);
-  const input = f32(backend, x);
-  const output = f32(backend, y);
+function gradientSumsJs(gradOut: Float32Array, input: Float32Array, output: Float32Array, channels: number): [Float64Array, Float64Array] {
   const sumDz = new Float64Array(channels);
   const sumDzX = new Float64Array(channels);
   for (let base = 0; base < input.length; base += channels) {
@@ -32,10 +45,27 @@ export function batchNormReluTrainingGrad(args: { inputs: tf.NamedTensorInfoMap;
       }
     }
   }
+  return [sumDz, sumDzX];
+}
+import type * as tf from '@tensorflow/tfjs';
+import { allocate, f32, heapF32, heapOffset, scratch, upload, type Attrs, type BackendWasm, type TensorInfo } from '../heap.js';
+import { channelKernels, type ChannelKernels } from '../simd/channelKernels.js';
 
-  const count = input.length / channels;
+export const BatchNormReluTrainingGrad = 'BatchNormReluTrainingGrad';
+
+export function batchNormReluTrainingGrad(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: Attrs }): TensorInfo[] {
+  const backend = args.backend as BackendWasm;
+  const { dy, x, y, gamma, mean, variance } = args.inputs as Record<string, TensorInfo>;
+  const epsilon = (args.attrs?.epsilon as number | undefined) ?? 1e-3;
+  const channels = x.shape[x.shape.length - 1];
+  const simd = channels % 4 === 0 ? channelKernels(backend) : null;
+  const [sumDz, sumDzX] = simd
+    ? gradientSumsSimd(backend, simd, dy, x, y, channels)
+    : gradientSumsJs(f32(backend, dy), f32(backend, x), f32(backend, y), channels);
+
+  const count = f32(backend, x).length / channels;
   const g = f32(backend, gamma);
-  const mu = f32(backend, mean);
+  const mu = f32(backend, mean).slice();
   const v = f32(backend, variance);
   const dGamma = new Float32Array(channels);
   const dBeta = new Float32Array(channels);
@@ -49,21 +79,36 @@ export function batchNormReluTrainingGrad(args: { inputs: tf.NamedTensorInfoMap;
     dBeta[c] = sumDz[c];
     a[c] = g[c] * r;
     b[c] = -g[c] * r * r * dg / count;
-    k[c] = g[c] * r * (r * mu[c] * dg - sumDz[c]) / count;
+    k[c] = -g[c] * r * sumDz[c] / count;
   }
 
   const dx = allocate(backend, x.shape);
+  const outputs = [dx, upload(backend, dGamma, [channels]), upload(backend, dBeta, [channels])];
+  if (simd) {
+    const factors = scratch(backend, 4 * channels);
+    const p = factors.pointer;
+    const stride = channels * 4;
+    heapF32(backend, p, channels).set(a);
+    heapF32(backend, p + stride, channels).set(b);
+    heapF32(backend, p + 2 * stride, channels).set(mu);
+    heapF32(backend, p + 3 * stride, channels).set(k);
+    simd.reluGradApply(heapOffset(backend, dy), heapOffset(backend, x), heapOffset(backend, y), heapOffset(backend, dx),
+      f32(backend, x).length * 4, stride, p, p + stride, p + 2 * stride, p + 3 * stride);
+    factors.free();
+    return outputs;
+  }
   const out = f32(backend, dx);
-  const gradOut2 = f32(backend, dy);
-  const input2 = f32(backend, x);
-  const output2 = f32(backend, y);
-  for (let base = 0; base < input2.length; base += channels) {
+  const gradOut = f32(backend, dy);
+  const input = f32(backend, x);
+  const output = f32(backend, y);
+  const means = f32(backend, mean);
+  for (let base = 0; base < input.length; base += channels) {
     for (let c = 0; c < channels; c++) {
-      const dz = output2[base + c] > 0 ? gradOut2[base + c] : 0;
-      out[base + c] = a[c] * dz + b[c] * input2[base + c] + k[c];
+      const dz = output[base + c] > 0 ? gradOut[base + c] : 0;
+      out[base + c] = a[c] * dz + b[c] * (input[base + c] - means[c]) + k[c];
     }
   }
-  return [dx, upload(backend, dGamma, [channels]), upload(backend, dBeta, [channels])];
+  return outputs;
 }
 
 export const batchNormReluTrainingGradConfig: tf.KernelConfig = {
