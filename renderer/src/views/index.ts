@@ -1,0 +1,15 @@
+/**
+ * The studio's views, in tab order. A view lands here when it works end to end; the shell builds the
+ * tab bar and the keyboard shortcuts (Alt+1..9) from this list.
+ */
+import type { Component } from 'svelte';
+import type { ViewName } from '../lib/navStore.svelte.js';
+import MachineView from './MachineView.svelte';
+
+export interface ViewEntry {
+  name: ViewName;
+  label: string;
+  component: Component;
+}
+
+export const views: ViewEntry[] = [{ name: 'machine', label: 'Machine', component: MachineView }];
