@@ -27,8 +27,9 @@ export interface NewImage {
 }
 
 /**
- * Inserts an image; returns its id, or null when the same content is already there (another import
- * into the same workspace, e.g. the CLI while the app imports, got there first).
+ * Inserts an image and its file name into the search index; returns its id, or null when the same
+ * content is already there (another import into the same workspace, e.g. the CLI while the app
+ * imports, got there first). Every insert of an image goes through here (see migration 0040).
  */
 export function insertImage(db: Db, image: NewImage): number | null {
   const info = statement(
@@ -51,7 +52,10 @@ export function insertImage(db: Db, image: NewImage): number | null {
     image.classId,
     image.split,
   );
-  return info.changes === 0 ? null : Number(info.lastInsertRowid);
+  if (info.changes === 0) return null;
+  const id = Number(info.lastInsertRowid);
+  statement(db, 'INSERT INTO images_search(rowid, file_name) VALUES (?, ?)').run(id, image.fileName);
+  return id;
 }
 
 export interface ImageByHash {

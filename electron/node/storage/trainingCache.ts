@@ -1,6 +1,6 @@
 /**
  * Decoded pixels at a model input size. The importer fills the default size; other sizes are filled
- * on demand (fillTrainingCache in ../import/trainingCacheFill.ts) so an epoch only ever reads blobs.
+ * on demand (ensureTrainingCache in ../training/cache.ts) so an epoch only ever reads blobs.
  */
 import type { Db } from './db.js';
 import { statement } from './statements.js';
@@ -32,16 +32,6 @@ export function cachedPixels(db: Db, imageId: number, size: number): CachedPixel
     'SELECT channels, data FROM training_cache WHERE image_id = ? AND size = ?',
   ).get(imageId, size);
   return row ? { imageId, size, channels: row.channels, data: row.data } : undefined;
-}
-
-/** Images (not excluded) that have no cached pixels at this size yet, in id order. */
-export function imagesMissingCache(db: Db, size: number, limit: number): { id: number; source_path: string }[] {
-  return statement<[number, number], { id: number; source_path: string }>(
-    db,
-    `SELECT i.id, i.source_path FROM images i
-     WHERE i.state != 'excluded' AND NOT EXISTS (SELECT 1 FROM training_cache t WHERE t.image_id = i.id AND t.size = ?)
-     ORDER BY i.id LIMIT ?`,
-  ).all(size, limit);
 }
 
 /** Every other known path of an image, for when its first source has moved. */

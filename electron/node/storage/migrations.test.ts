@@ -1,0 +1,133 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
+import { rmSync, writeFileSync } from 'node:fs';
+import { StudioError } from '../../common/errors.js';
+import { openWorkspaceDb, workspaceDbPath, type Db } from './db.js';
+import { checkMigrationOrder, latestVersion, migrate, schemaVersion } from './migrate.js';
+import { migrations } from './migrations/index.js';
+import { tempDir } from './testing/fixtures.js';
+
+const dirs: string[] = [];
+const dbs: Db[] = [];
+afterEach(() => {
+  for (const db of dbs.splice(0)) if (db.open) db.close();
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function openAt(version: number): { dir: string; db: Db } {
+  const dir = tempDir();
+  dirs.push(dir);
+  const db = openWorkspaceDb(dir, { targetVersion: version });
+  dbs.push(db);
+  return { dir, db };
+}
+
+function dump(db: Db, table: string): unknown[] {
+  // WITHOUT ROWID tables have no rowid: order by the leading columns, which are their keys.
+  return db.prepare(`SELECT * FROM ${table} ORDER BY 1, 2`).all();
+}
+
+/** Rows written with the schema of version `at`, as a user's database would hold them. */
+const seeds: Record<number, (db: Db) => void> = {
+  10: (db) => {
+    db.exec(`
+      INSERT INTO classes(id, name, created_at) VALUES (1, 'cat', 1), (2, 'dog', 2), (3, 'old', 3);
+      UPDATE classes SET deleted_at = 4 WHERE id = 3;
+      INSERT INTO images(id, content_hash, source_path, file_name, format, width, height, channels, has_alpha, bytes,
+                         imported_at, class_id, state, split)
+      VALUES (1, 'h1', '/d/cat/kitten 01.jpg', 'kitten 01.jpg', 'jpeg', 32, 32, 3, 0, 900, 5, 1, 'ok', 'train'),
+             (2, 'h2', '/d/dog/puppy.png', 'puppy.png', 'png', 40, 30, 4, 1, 1200, 6, 2, 'unsure', 'test'),
+             (3, 'h3', '/d/root.gif', 'root.gif', 'gif', 8, 8, 1, 0, 50, 7, NULL, 'excluded', 'val');
+      INSERT INTO image_sources(path, image_id, size, mtime_ms, folder_label) VALUES ('/d/cat/kitten 01.jpg', 1, 900, 11, 'cat');
+      INSERT INTO settings(key, value) VALUES ('splits', '{"seed":7}');
+    `);
+  },
+  20: (db) => {
+    seeds[10](db);
+    db.exec(`
+      INSERT INTO label_edits(id, kind, summary, actor, created_at) VALUES (1, 'relabel', 'Moved 1 image to dog', 'user', 8);
+      INSERT INTO label_changes(edit_id, image_id, old_class_id, new_class_id, old_state, new_state) VALUES (1, 1, 2, 1, 'ok', 'ok');
+      INSERT INTO class_changes(edit_id, class_id, old_name, new_name) VALUES (1, 3, 'old', NULL);
+    `);
+  },
+  30: (db) => {
+    seeds[20](db);
+    db.prepare('INSERT INTO thumbnails(image_id, mime, width, height, data) VALUES (1, ?, 32, 32, ?)').run('image/jpeg', Buffer.from([1, 2, 3]));
+    db.prepare('INSERT INTO training_cache(image_id, size, channels, data) VALUES (1, 32, 3, ?)').run(Buffer.alloc(3072, 9));
+  },
+};
+
+const tablesAt: Record<number, string[]> = {
+  10: ['settings', 'classes', 'images', 'image_sources'],
+  20: ['label_edits', 'label_changes', 'class_changes'],
+  30: ['thumbnails', 'training_cache'],
+};
+
+describe('migrations', () => {
+  it('are listed in increasing order of version', () => {
+    expect(() => checkMigrationOrder(migrations)).not.toThrow();
+    expect(migrations.map((m) => m.version)).toEqual([...migrations.map((m) => m.version)].sort((a, b) => a - b));
+  });
+
+  it('refuses a list where a step comes out of order', () => {
+    const swapped = [migrations[1], migrations[0]];
+    expect(() => checkMigrationOrder(swapped)).toThrow(/out of order: 0010-create-classes-and-images comes after version 20/);
+  });
+
+  it('brings a new workspace to the newest version, and reopening changes nothing', () => {
+    const { dir, db } = openAt(latestVersion());
+    expect(schemaVersion(db)).toBe(latestVersion());
+    db.close();
+    const again = openWorkspaceDb(dir);
+    dbs.push(again);
+    expect(migrate(again)).toEqual([]);
+  });
+
+  it('refuses a database written by a newer version, naming the file', () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const raw = new Database(workspaceDbPath(dir));
+    raw.pragma(`user_version = ${latestVersion() + 10}`);
+    raw.close();
+    let error: unknown;
+    try {
+      openWorkspaceDb(dir);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(StudioError);
+    expect((error as StudioError).code).toBe('conflict');
+    expect((error as StudioError).message).toContain(workspaceDbPath(dir));
+    expect((error as StudioError).message).toMatch(/newer Attention Studio \(schema version \d+; this version knows up to \d+\)/);
+  });
+
+  it('refuses a file that is not a database, naming it', () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    writeFileSync(workspaceDbPath(dir), 'this is not sqlite, just text that is long enough to be checked');
+    expect(() => openWorkspaceDb(dir)).toThrow(/studio\.sqlite is not a readable Attention Studio database/);
+  });
+
+  // "N-10" is the step before N; numbering may leave gaps (0040 then 0100).
+  const steps = migrations.slice(1).map((step, i) => ({ from: migrations[i].version, to: step.version, name: step.name }));
+  it.each(steps)('keeps every row when migrating from $from to $to ($name)', ({ from, to }) => {
+    const { db } = openAt(from);
+    expect(schemaVersion(db)).toBe(from);
+    const seedAt = Math.max(...Object.keys(seeds).map(Number).filter((v) => v <= from));
+    seeds[seedAt](db);
+    const tables = Object.entries(tablesAt).flatMap(([at, names]) => (Number(at) <= from ? names : []));
+    const before = Object.fromEntries(tables.map((t) => [t, dump(db, t)]));
+    migrate(db, { target: to });
+    expect(schemaVersion(db)).toBe(to);
+    for (const table of tables) expect(dump(db, table), table).toEqual(before[table]);
+    expect(db.pragma('foreign_key_check')).toEqual([]);
+  });
+
+  it('indexes the file names of images imported before the search index existed (0040)', () => {
+    const { db } = openAt(30);
+    seeds[30](db);
+    migrate(db, { target: 40 });
+    const hits = db.prepare(`SELECT rowid FROM images_search WHERE images_search MATCH '"tten 0"'`).all();
+    expect(hits).toEqual([{ rowid: 1 }]);
+  });
+});

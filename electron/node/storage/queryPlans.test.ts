@@ -1,0 +1,87 @@
+/**
+ * Pins the query plans of the grid, the counts and the importer's lookups: each must stay an index
+ * search (SEARCH ... USING INDEX), never a SCAN of images, so a 100,000-image workspace stays instant.
+ * Enough rows are inserted, and ANALYZE run, for the planner to choose as it will on a real workspace.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { classCountsSql, imagePageQuery, type ImageFilter } from './images.js';
+import { insertSyntheticImages, tempWorkspace, type TempWorkspace } from './testing/fixtures.js';
+
+let ws: TempWorkspace;
+
+beforeAll(() => {
+  ws = tempWorkspace();
+  insertSyntheticImages(ws.db, [...Array.from({ length: 20 }, (_, i) => `class${i}`), null], 250);
+  ws.db.exec(`UPDATE images SET
+    split = CASE id % 10 WHEN 0 THEN 'test' WHEN 1 THEN 'val' ELSE 'train' END,
+    state = CASE WHEN id % 50 = 0 THEN 'unsure' WHEN id % 77 = 0 THEN 'excluded' ELSE 'ok' END`);
+  ws.db.exec('ANALYZE');
+});
+afterAll(() => ws.dispose());
+
+function plan(sql: string, params: unknown = []): string[] {
+  return (ws.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(params as never) as { detail: string }[]).map((row) => row.detail);
+}
+
+const joinClass = 'SEARCH c USING INTEGER PRIMARY KEY (rowid=?) LEFT-JOIN';
+
+const gridCases: { name: string; filter: ImageFilter; first: string }[] = [
+  { name: 'all images, next page', filter: { after: 100 }, first: 'SEARCH i USING INTEGER PRIMARY KEY (rowid>?)' },
+  { name: 'one class', filter: { classId: 3, after: 40 }, first: 'SEARCH i USING INDEX images_class (class_id=? AND rowid>?)' },
+  { name: 'unlabelled', filter: { classId: null }, first: 'SEARCH i USING INDEX images_class (class_id=? AND rowid>?)' },
+  { name: 'one split', filter: { split: 'val' }, first: 'SEARCH i USING INDEX images_split (split=? AND rowid>?)' },
+  { name: 'one label state', filter: { state: 'unsure' }, first: 'SEARCH i USING INDEX images_state (state=? AND rowid>?)' },
+  {
+    name: 'class and split',
+    filter: { classId: 3, split: 'val' },
+    first: 'SEARCH i USING INDEX images_class_split (class_id=? AND split=? AND rowid>?)',
+  },
+  {
+    name: 'class and state',
+    filter: { classId: 3, state: 'ok' },
+    first: 'SEARCH i USING INDEX images_class_state (class_id=? AND state=? AND rowid>?)',
+  },
+  {
+    name: 'class, split and state',
+    filter: { classId: 3, split: 'test', state: 'ok' },
+    first: 'SEARCH i USING INDEX images_class_split_state (class_id=? AND split=? AND state=? AND rowid>?)',
+  },
+];
+
+describe('query plans at scale', () => {
+  it.each(gridCases)('pages through $name with an index search in id order', ({ filter, first }) => {
+    const { sql, params } = imagePageQuery(filter);
+    const steps = plan(sql, params);
+    expect(steps[0]).toBe(first);
+    expect(steps).toContain(joinClass);
+    expect(steps.join('\n')).not.toMatch(/TEMP B-TREE|SCAN i\b/);
+  });
+
+  it.each([
+    { search: 'ss3_0001', index: 'INDEX 0:M1' },
+    { search: '01', index: 'INDEX 0:L0' },
+  ])('searches file names ($search) through the trigram index, never the images table', ({ search, index }) => {
+    const { sql, params } = imagePageQuery({ search, classId: 2 });
+    const steps = plan(sql, params);
+    expect(steps[0]).toBe('SEARCH i USING INTEGER PRIMARY KEY (rowid=?)');
+    expect(steps).toContain(`SCAN images_search VIRTUAL TABLE ${index}`);
+    expect(steps.join('\n')).not.toMatch(/TEMP B-TREE|SCAN i\b/);
+  });
+
+  it('counts per class and split from a covering index alone', () => {
+    // A full count reads every entry once by definition; it must be the narrow index, not the table.
+    expect(plan(classCountsSql)).toEqual(['SCAN images USING COVERING INDEX images_class_split_state']);
+  });
+
+  it.each([
+    ['a thumbnail by image id', 'SELECT mime, data FROM thumbnails WHERE image_id = ?', 'SEARCH thumbnails USING INTEGER PRIMARY KEY (rowid=?)'],
+    ['an image by content hash', 'SELECT id, source_path, class_id FROM images WHERE content_hash = ?', 'SEARCH images USING INDEX sqlite_autoindex_images_1 (content_hash=?)'],
+    ['a source by path', 'SELECT image_id FROM image_sources WHERE path = ?', 'SEARCH image_sources USING INDEX sqlite_autoindex_image_sources_1 (path=?)'],
+    ["a class's images for its split", "SELECT id, content_hash, split FROM images WHERE class_id IS ? AND state != 'excluded'", 'SEARCH images USING INDEX images_class (class_id=?)'],
+    ['training pixels by image and size', 'SELECT data FROM training_cache WHERE image_id = ? AND size = ?', 'SEARCH training_cache USING INDEX sqlite_autoindex_training_cache_1 (image_id=? AND size=?)'],
+    ["an image's label history", 'SELECT * FROM label_changes WHERE image_id = ?', 'SEARCH label_changes USING INDEX label_changes_image (image_id=?)'],
+  ])('finds %s with an index search', (_name, sql, expected) => {
+    const params = sql.includes('size') ? [1, 32] : [1];
+    expect(plan(sql, params)).toEqual([expected]);
+  });
+});
