@@ -1,0 +1,115 @@
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { integrityCheck } from '../storage/db.js';
+import { classCounts, listImages } from '../storage/images.js';
+import { cachedPixels } from '../storage/trainingCache.js';
+import { tempDir, tempWorkspace, type TempWorkspace } from '../storage/testing/fixtures.js';
+import { importImages } from './importer.js';
+import { cifar } from './testing/hostileFolder.js';
+
+function completeness(ws: TempWorkspace) {
+  return ws.db
+    .prepare(
+      `SELECT count(*) AS images, count(DISTINCT content_hash) AS distinct_hashes,
+         (SELECT count(*) FROM thumbnails) AS thumbnails,
+         (SELECT count(*) FROM training_cache WHERE size = 32) AS cached,
+         (SELECT count(*) FROM images_search) AS searchable
+       FROM images`,
+    )
+    .get() as { images: number; distinct_hashes: number; thumbnails: number; cached: number; searchable: number };
+}
+
+describe('importing cifar10-mini', () => {
+  let ws: TempWorkspace;
+  beforeAll(() => {
+    ws = tempWorkspace();
+  });
+  afterAll(() => ws.dispose());
+
+  it('imports 1,000 images in 10 classes, each with its thumbnail and training pixels', async () => {
+    const report = await importImages(ws.db, { folder: cifar, workspace: ws.dir });
+    expect(report).toMatchObject({ imported: 1000, duplicates: 0, skipped: [], cancelled: false });
+    expect(Object.keys(report.classes)).toHaveLength(10);
+    expect(Object.values(report.classes)).toEqual(Array(10).fill(100));
+    expect(completeness(ws)).toEqual({ images: 1000, distinct_hashes: 1000, thumbnails: 1000, cached: 1000, searchable: 1000 });
+    expect(classCounts(ws.db).all).toMatchObject({ train: 800, val: 100, test: 100 });
+    expect(integrityCheck(ws.db)).toBe('ok');
+  });
+
+  it('caches exactly the decoded pixels, so training never decodes the JPEG again', async () => {
+    const image = listImages(ws.db, { search: '0042', limit: 1 }).images[0];
+    const decoded = await sharp(readFileSync(image.sourcePath)).raw().toBuffer();
+    const cached = cachedPixels(ws.db, image.id, 32)!;
+    expect(cached.channels).toBe(3);
+    expect(Buffer.compare(cached.data, decoded)).toBe(0);
+  });
+
+  it('adds nothing when the same folder is imported again', async () => {
+    const report = await importImages(ws.db, { folder: cifar, workspace: ws.dir });
+    expect(report).toMatchObject({ imported: 0, unchanged: 1000, duplicates: 0, skipped: [] });
+    expect(completeness(ws).images).toBe(1000);
+  });
+});
+
+describe('import control', () => {
+  it('stops when cancelled, keeps only complete images, and a rerun completes the import', async () => {
+    const ws = tempWorkspace();
+    try {
+      const abort = new AbortController();
+      const report = await importImages(ws.db, {
+        folder: cifar,
+        workspace: ws.dir,
+        signal: abort.signal,
+        batchSize: 20,
+        progressIntervalMs: 5,
+        onProgress: (p) => {
+          if (p.imported >= 100) abort.abort();
+        },
+      });
+      expect(report.cancelled).toBe(true);
+      expect(report.imported).toBeGreaterThanOrEqual(100);
+      expect(report.imported).toBeLessThan(1000);
+      const partial = completeness(ws);
+      expect(partial.images).toBe(report.imported);
+      expect(partial.thumbnails).toBe(partial.images);
+      expect(partial.cached).toBe(partial.images);
+      const rerun = await importImages(ws.db, { folder: cifar, workspace: ws.dir });
+      expect(rerun.imported + rerun.unchanged).toBe(1000);
+      expect(completeness(ws)).toMatchObject({ images: 1000, distinct_hashes: 1000, thumbnails: 1000 });
+    } finally {
+      ws.dispose();
+    }
+  });
+
+  it('reports progress: files seen, processed, imported and a rate', async () => {
+    const ws = tempWorkspace();
+    try {
+      const seen: { seen: number; imported: number; imagesPerSecond: number; walkDone: boolean }[] = [];
+      await importImages(ws.db, { folder: path.join(cifar, 'cat'), workspace: ws.dir, onProgress: (p) => seen.push(p) });
+      const last = seen[seen.length - 1];
+      expect(last).toMatchObject({ seen: 100, processed: 100, imported: 100, walkDone: true });
+      expect(last.imagesPerSecond).toBeGreaterThan(0);
+    } finally {
+      ws.dispose();
+    }
+  });
+
+  it('imports a CSV of path,label, naming the line of a missing file', async () => {
+    const ws = tempWorkspace();
+    const dir = tempDir();
+    try {
+      const csv = path.join(dir, 'labels.csv');
+      const rel = (cls: string, n: number) => path.relative(dir, path.join(cifar, cls, `000${n}.jpg`));
+      writeFileSync(csv, ['path,label', `${rel('cat', 1)},feline`, `"${rel('dog', 2)}",canine`, `${rel('dog', 3)},`, 'nowhere.jpg,feline'].join('\n'));
+      const report = await importImages(ws.db, { folder: dir, csv, workspace: ws.dir });
+      expect(report.imported).toBe(3);
+      expect(report.classes).toEqual({ canine: 1, feline: 1, '(unlabelled)': 1 });
+      expect(report.skipped).toEqual([{ path: path.join(dir, 'nowhere.jpg'), reason: expect.stringMatching(/missing .*line 5 of .*labels\.csv/) }]);
+    } finally {
+      ws.dispose();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
