@@ -36,3 +36,37 @@ export function sniffFormat(bytes: Uint8Array): Sniffed {
   if (head.startsWith('<svg') || (head.startsWith('<?xml') && head.includes('<svg'))) return { supported: false, format: 'SVG' };
   return { supported: false, format: null };
 }
+
+export type HeaderColour = 'grey' | 'grey-alpha' | 'colour';
+
+/**
+ * Whether a PNG or JPEG stores grey pixels, read from its header (PNG colour type, JPEG frame
+ * component count); null when unknown. sharp decodes grey to three channels unless told otherwise.
+ */
+export function headerColour(bytes: Uint8Array, format: SupportedFormat): HeaderColour | null {
+  if (format === 'png') {
+    if (bytes.length < 26) return null;
+    const colourType = bytes[25];
+    return colourType === 0 ? 'grey' : colourType === 4 ? 'grey-alpha' : 'colour';
+  }
+  if (format === 'jpeg') {
+    let at = 2;
+    while (at + 9 < bytes.length) {
+      if (bytes[at] !== 0xff) return null;
+      const marker = bytes[at + 1];
+      if (marker === 0xff) {
+        at++;
+        continue;
+      }
+      const length = (bytes[at + 2] << 8) | bytes[at + 3];
+      // Start-of-frame markers: C0-CF except DHT (C4), JPG (C8) and DAC (CC).
+      if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+        return bytes[at + 9] === 1 ? 'grey' : 'colour';
+      }
+      if (marker === 0xda || marker === 0xd9) return null;
+      at += 2 + length;
+    }
+    return null;
+  }
+  return format === 'gif' || format === 'webp' ? 'colour' : null;
+}
