@@ -6,10 +6,12 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
+import { packageRoot } from '../../paths.js';
 import { encodeBmp24, encodeBmp8 } from './bmpEncode.js';
 import { hugePng } from './hugePng.js';
 
-export const cifar = '/work/shared/datasets/cifar10-mini';
+/** The shared test images, beside the repository (../shared/datasets), or where CIFAR10_MINI says. */
+export const cifar = process.env.CIFAR10_MINI ?? path.resolve(packageRoot(), '..', 'shared', 'datasets', 'cifar10-mini');
 
 export interface HostileFolder {
   root: string;
