@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { runConfigSchema } from '../../common/contract/runs.js';
 import { EventHub } from '../events.js';
 import { importImages } from '../import/importer.js';
@@ -14,6 +14,9 @@ import { relabelImages } from '../storage/labels.js';
 import { getRunRow, runEpochs, runImages } from '../storage/runs.js';
 import { statement } from '../storage/statements.js';
 import { RunManager } from './runManager.js';
+
+// Real training on two cores that another test file may be sharing: allow minutes, not seconds.
+vi.setConfig({ testTimeout: 300_000, hookTimeout: 120_000 });
 
 const CIFAR = path.resolve(import.meta.dirname, '../../../../shared/datasets/cifar10-mini');
 let workspace: string;

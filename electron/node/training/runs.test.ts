@@ -6,7 +6,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runConfigSchema } from '../../common/contract/runs.js';
 import { EventHub } from '../events.js';
 import { importImages } from '../import/importer.js';
@@ -15,6 +15,9 @@ import { runImages, runSplitCounts, splitPredictions } from '../storage/runs.js'
 import { statement } from '../storage/statements.js';
 import { InferenceClient } from './inferenceClient.js';
 import { RunManager } from './runManager.js';
+
+// Real training on two cores that another test file may be sharing: allow minutes, not seconds.
+vi.setConfig({ testTimeout: 300_000, hookTimeout: 120_000 });
 
 const CIFAR = path.resolve(import.meta.dirname, '../../../../shared/datasets/cifar10-mini');
 
