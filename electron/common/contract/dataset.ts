@@ -178,6 +178,18 @@ const className = z
   });
 const ratio = z.number().min(0).max(1);
 
+/** The grid's filters, shared by listImages and countImages. */
+const imageFilter = z.strictObject({
+  /** A class id, null for unlabelled images, absent for all. */
+  classId: id.nullable().optional(),
+  split: z.enum(splitNames).optional(),
+  state: z.enum(labelStates).optional(),
+  /** Part of the file name, case-insensitive. */
+  search: z.string().max(200).optional(),
+  /** Images a run predicted as one of its classes (an index into the run's classNames), in any evaluated split. */
+  prediction: z.strictObject({ runId: id, predicted: z.number().int().nonnegative() }).optional(),
+});
+
 export const datasetMethods = {
   importFolder: method<{ jobId: string }>()(
     z.strictObject({
@@ -194,19 +206,14 @@ export const datasetMethods = {
     'Stops an import; what was imported so far stays, complete.',
   ),
   listImages: method<ImagePage>()(
-    z.strictObject({
-      /** A class id, null for unlabelled images, absent for all. */
-      classId: id.nullable().optional(),
-      split: z.enum(splitNames).optional(),
-      state: z.enum(labelStates).optional(),
-      /** Part of the file name, case-insensitive. */
-      search: z.string().max(200).optional(),
+    imageFilter.extend({
       /** The `nextCursor` of the previous page. */
       after: z.number().int().nonnegative().optional(),
       limit: z.number().int().min(1).max(1000).optional(),
     }),
     'One page of images matching the filters, in import order.',
   ),
+  countImages: method<{ count: number }>()(imageFilter, 'How many images match the filters of listImages.'),
   getImage: method<ImageSummary>()(z.strictObject({ imageId: id }), 'Everything stored about one image.'),
   classCounts: method<ClassCounts>()(z.strictObject({}), 'Image counts per class, split and label state.'),
   getThumbnail: method<Thumbnail>()(z.strictObject({ imageId: id }), 'The preview of one image.'),

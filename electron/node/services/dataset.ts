@@ -11,7 +11,7 @@ import { exportDataset } from '../export/exportDataset.js';
 import { importImages } from '../import/importer.js';
 import { requireFolder } from '../import/walk.js';
 import { openWorkspaceDb, type Db } from '../storage/db.js';
-import { classCounts, getImage, listImages } from '../storage/images.js';
+import { classCounts, countImages, getImage, listImages, type ImageFilter } from '../storage/images.js';
 import * as labels from '../storage/labels.js';
 import { lockTestSplit, setSplitRatios, splitSettings } from '../storage/splits.js';
 import { getThumbnail, getThumbnails } from '../storage/thumbnails.js';
@@ -129,15 +129,13 @@ export function datasetHandlers(ctx: ServiceContext) {
       job.abort.abort();
       return { cancelled: true };
     },
-    listImages: (args: { classId?: number | null | undefined; split?: SplitName | undefined; state?: LabelState | undefined; search?: string | undefined; after?: number | undefined; limit?: number | undefined }) =>
+    listImages: (args: ImageFilterArgs & { after?: number | undefined; limit?: number | undefined }) =>
       listImages(db(), {
-        ...(args.classId !== undefined ? { classId: args.classId } : {}),
-        ...(args.split ? { split: args.split } : {}),
-        ...(args.state ? { state: args.state } : {}),
-        ...(args.search ? { search: args.search } : {}),
+        ...imageFilter(args),
         ...(args.after !== undefined ? { after: args.after } : {}),
         ...(args.limit !== undefined ? { limit: args.limit } : {}),
       }),
+    countImages: (args: ImageFilterArgs) => ({ count: countImages(db(), imageFilter(args)) }),
     getImage: (args: { imageId: number }) => getImage(db(), args.imageId),
     classCounts: () => classCounts(db()),
     getThumbnail: (args: { imageId: number }) => getThumbnail(db(), args.imageId),
@@ -202,6 +200,25 @@ export function datasetHandlers(ctx: ServiceContext) {
         bySplit: args.bySplit ?? false,
         includeUnsure: args.includeUnsure ?? false,
       }),
+  };
+}
+
+interface ImageFilterArgs {
+  classId?: number | null | undefined;
+  split?: SplitName | undefined;
+  state?: LabelState | undefined;
+  search?: string | undefined;
+  prediction?: { runId: number; predicted: number } | undefined;
+}
+
+/** The validated filter arguments without the keys left out (exactOptionalPropertyTypes). */
+function imageFilter(args: ImageFilterArgs): ImageFilter {
+  return {
+    ...(args.classId !== undefined ? { classId: args.classId } : {}),
+    ...(args.split ? { split: args.split } : {}),
+    ...(args.state ? { state: args.state } : {}),
+    ...(args.search ? { search: args.search } : {}),
+    ...(args.prediction ? { prediction: args.prediction } : {}),
   };
 }
 

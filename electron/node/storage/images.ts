@@ -151,14 +151,31 @@ export interface ImageFilter {
   split?: SplitName;
   state?: LabelState;
   search?: string;
+  /** Images a run predicted as this class (an index into the run's class names), in any evaluated split. */
+  prediction?: { runId: number; predicted: number };
   after?: number;
   limit?: number;
 }
 
-/** The SQL and parameters of one grid page; exported so the query-plan test sees exactly what runs. */
-export function imagePageQuery(filter: ImageFilter): { sql: string; params: Record<string, unknown> } {
-  const where = ['i.id > @after'];
-  const params: Record<string, unknown> = { after: filter.after ?? 0, limit: (filter.limit ?? 100) + 1 };
+/**
+ * FROM and WHERE of the grid's filters, shared by its pages and its count. With a prediction filter the
+ * run's predictions drive the query (index predictions_predicted, in image id order); an image has at most
+ * one prediction per run, since it sits in one split of the run's snapshot.
+ */
+function filterClause(filter: ImageFilter, withCursor: boolean): { from: string; where: string[]; params: Record<string, unknown>; idColumn: string } {
+  const byPrediction = filter.prediction !== undefined;
+  const idColumn = byPrediction ? 'p.image_id' : 'i.id';
+  const where: string[] = [];
+  const params: Record<string, unknown> = {};
+  if (filter.prediction) {
+    where.push('p.run_id = @runId', 'p.predicted = @predicted');
+    params.runId = filter.prediction.runId;
+    params.predicted = filter.prediction.predicted;
+  }
+  if (withCursor) {
+    where.push(`${idColumn} > @after`);
+    params.after = filter.after ?? 0;
+  }
   if (filter.classId === null) where.push('i.class_id IS NULL');
   else if (filter.classId !== undefined) {
     where.push('i.class_id = @classId');
@@ -177,16 +194,36 @@ export function imagePageQuery(filter: ImageFilter): { sql: string; params: Reco
     // The trigram index answers substrings of 3+ characters exactly (as a quoted phrase); shorter ones
     // go through its LIKE support, which scans the index but still never reads the images table.
     if ([...search].length >= 3) {
-      where.push('i.id IN (SELECT rowid FROM images_search WHERE images_search MATCH @match)');
+      where.push(`${idColumn} IN (SELECT rowid FROM images_search WHERE images_search MATCH @match)`);
       params.match = `"${search.replaceAll('"', '""')}"`;
     } else {
-      where.push('i.id IN (SELECT rowid FROM images_search WHERE file_name LIKE @like)');
+      where.push(`${idColumn} IN (SELECT rowid FROM images_search WHERE file_name LIKE @like)`);
       params.like = `%${search}%`;
     }
   }
-  const sql = `SELECT ${imageColumns} FROM images i LEFT JOIN classes c ON c.id = i.class_id
-    WHERE ${where.join(' AND ')} ORDER BY i.id LIMIT @limit`;
+  const from = byPrediction ? 'predictions p JOIN images i ON i.id = p.image_id' : 'images i';
+  return { from, where, params, idColumn };
+}
+
+/** The SQL and parameters of one grid page; exported so the query-plan test sees exactly what runs. */
+export function imagePageQuery(filter: ImageFilter): { sql: string; params: Record<string, unknown> } {
+  const { from, where, params, idColumn } = filterClause(filter, true);
+  params.limit = (filter.limit ?? 100) + 1;
+  const sql = `SELECT ${imageColumns} FROM ${from} LEFT JOIN classes c ON c.id = i.class_id
+    WHERE ${where.join(' AND ')} ORDER BY ${idColumn} LIMIT @limit`;
   return { sql, params };
+}
+
+/** The SQL of a filter's image count (the grid's scroll height); pinned by queryPlans.test.ts. */
+export function imageCountQuery(filter: Omit<ImageFilter, 'after' | 'limit'>): { sql: string; params: Record<string, unknown> } {
+  const { from, where, params } = filterClause(filter, false);
+  const sql = `SELECT count(*) AS n FROM ${from}${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''}`;
+  return { sql, params };
+}
+
+export function countImages(db: Db, filter: Omit<ImageFilter, 'after' | 'limit'> = {}): number {
+  const { sql, params } = imageCountQuery(filter);
+  return statement<[Record<string, unknown>], { n: number }>(db, sql).get(params)!.n;
 }
 
 /** One page in id order (import order), keyset-paginated: page N costs the same as page 1. */

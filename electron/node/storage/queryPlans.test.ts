@@ -4,7 +4,7 @@
  * Enough rows are inserted, and ANALYZE run, for the planner to choose as it will on a real workspace.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { classCountsSql, imagePageQuery, type ImageFilter } from './images.js';
+import { classCountsSql, imageCountQuery, imagePageQuery, type ImageFilter } from './images.js';
 import { insertSyntheticImages, tempWorkspace, type TempWorkspace } from './testing/fixtures.js';
 
 let ws: TempWorkspace;
@@ -15,6 +15,10 @@ beforeAll(() => {
   ws.db.exec(`UPDATE images SET
     split = CASE id % 10 WHEN 0 THEN 'test' WHEN 1 THEN 'val' ELSE 'train' END,
     state = CASE WHEN id % 50 = 0 THEN 'unsure' WHEN id % 77 = 0 THEN 'excluded' ELSE 'ok' END`);
+  // A run that predicted every fifth image, as evaluateRun stores them.
+  ws.db.exec(`INSERT INTO runs(id, name, created_at, status, config, class_names) VALUES (1, 'r', 0, 'completed', '{}', '[]');
+    INSERT INTO predictions(run_id, split, image_id, label, predicted, confidence, loss, probabilities)
+      SELECT 1, split, id, id % 20, (id * 7) % 20, 0.5, 1.0, x'00' FROM images WHERE id % 5 = 0;`);
   ws.db.exec('ANALYZE');
 });
 afterAll(() => ws.dispose());
@@ -66,6 +70,45 @@ describe('query plans at scale', () => {
     expect(steps[0]).toBe('SEARCH i USING INTEGER PRIMARY KEY (rowid=?)');
     expect(steps).toContain(`SCAN images_search VIRTUAL TABLE ${index}`);
     expect(steps.join('\n')).not.toMatch(/TEMP B-TREE|SCAN i\b/);
+  });
+
+  it.each([
+    {
+      name: 'predicted as one class',
+      filter: { prediction: { runId: 1, predicted: 4 }, after: 300 },
+      first: 'SEARCH p USING COVERING INDEX predictions_predicted (run_id=? AND predicted=? AND image_id>?)',
+    },
+    {
+      name: 'predicted as one class, in a given class',
+      filter: { prediction: { runId: 1, predicted: 4 }, classId: 3 },
+      first: 'SEARCH p USING COVERING INDEX predictions_predicted (run_id=? AND predicted=? AND image_id>?)',
+    },
+  ])('pages through images $name from the run\'s predictions in id order', ({ filter, first }) => {
+    const { sql, params } = imagePageQuery(filter);
+    const steps = plan(sql, params);
+    expect(steps[0]).toBe(first);
+    expect(steps[1]).toBe('SEARCH i USING INTEGER PRIMARY KEY (rowid=?)');
+    expect(steps.join('\n')).not.toMatch(/TEMP B-TREE|SCAN [ip]\b/);
+  });
+
+  it.each<{ name: string; filter: ImageFilter; first: string }>([
+    { name: 'one class', filter: { classId: 3 }, first: 'SEARCH i USING COVERING INDEX images_class (class_id=?)' },
+    {
+      name: 'class and split',
+      filter: { classId: 3, split: 'val' },
+      first: 'SEARCH i USING COVERING INDEX images_class_split (class_id=? AND split=?)',
+    },
+    { name: 'one label state', filter: { state: 'unsure' }, first: 'SEARCH i USING COVERING INDEX images_state (state=?)' },
+    {
+      name: 'a prediction',
+      filter: { prediction: { runId: 1, predicted: 4 } },
+      first: 'SEARCH p USING COVERING INDEX predictions_predicted (run_id=? AND predicted=?)',
+    },
+  ])('counts $name from an index alone (the grid\'s scroll height)', ({ filter, first }) => {
+    const { sql, params } = imageCountQuery(filter);
+    const steps = plan(sql, params);
+    expect(steps[0]).toBe(first);
+    expect(steps.join('\n')).not.toMatch(/TEMP B-TREE|SCAN [ip]\b/);
   });
 
   it('counts per class and split from a covering index alone', () => {

@@ -4,6 +4,7 @@ import { createLabelHistory } from './0020-create-label-history.js';
 import { createThumbnailsAndTrainingCache } from './0030-create-thumbnails-and-training-cache.js';
 import { addImageQueryIndexes } from './0040-add-image-query-indexes.js';
 import { createRuns } from './0100-create-runs.js';
+import { addPredictionFilterIndex } from './0110-add-prediction-filter-index.js';
 import type { Migration } from './types.js';
 
 export type { Migration } from './types.js';
@@ -14,4 +15,5 @@ export const migrations: readonly Migration[] = [
   createThumbnailsAndTrainingCache,
   addImageQueryIndexes,
   createRuns,
+  addPredictionFilterIndex,
 ];
