@@ -65,6 +65,11 @@ export interface Thumbnail {
   base64: string;
 }
 
+export interface ImagePreview extends Thumbnail {
+  /** false when the original file can no longer be read and this is the stored thumbnail. */
+  fromOriginal: boolean;
+}
+
 export interface SkippedFile {
   path: string;
   reason: string;
@@ -220,6 +225,10 @@ export const datasetMethods = {
   getThumbnails: method<Thumbnail[]>()(
     z.strictObject({ imageIds: z.array(id).max(500) }),
     'Previews of several images (a grid page); missing ids are left out.',
+  ),
+  getImagePreview: method<ImagePreview>()(
+    z.strictObject({ imageId: id, maxSide: z.number().int().min(16).max(4096).default(512) }),
+    'The original image re-encoded to at most maxSide pixels on its longer side (the thumbnail when the file is gone).',
   ),
   relabelImages: method<{ changed: number }>()(
     z.strictObject({ imageIds: ids, classId: id.nullable() }),

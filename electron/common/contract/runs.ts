@@ -142,12 +142,35 @@ export interface ImageMasks {
   masks: ModuleMask[];
 }
 
+export interface MeasuredSpeed {
+  runId: number;
+  /** Training images per second of that run's last epoch. */
+  imagesPerSecond: number;
+  imageSize: number;
+  batchSize: number;
+  backend: string | null;
+}
+
+export interface ModelInfo {
+  name: string;
+  doc: string;
+  nominalInputShape: [number, number, number];
+  /** Trainable parameters for the requested class count and channels. */
+  params: number;
+  /** The speed the engine measured for this variant in this workspace's latest run of it, if any. */
+  measured: MeasuredSpeed | null;
+}
+
 const page = { limit: z.number().int().min(1).max(5000).default(100) };
 
 export const runMethods = {
   createRun: method<RunSummary>()(
     z.strictObject({ name: z.string().trim().max(200).optional(), config: runConfigSchema }),
     'Creates a run from a snapshot of the current labels and splits, and queues it for training.',
+  ),
+  listModels: method<ModelInfo[]>()(
+    z.strictObject({ numClasses: z.number().int().min(2).max(100_000).default(10), channels: z.union([z.literal(1), z.literal(3)]).default(3) }),
+    'The model variants with their parameter counts and the last measured training speed of each.',
   ),
   listRuns: method<RunSummary[]>()(z.strictObject({}), 'Every run of the workspace, newest first.'),
   getRun: method<RunDetail>()(z.strictObject({ runId }), 'One run with its per-epoch metrics.'),
@@ -177,6 +200,10 @@ export const runMethods = {
   regressionDiff: method<RegressionRow[]>()(
     z.strictObject({ runA: runId, runB: runId, split: splitSchema.default('val') }),
     'Images right in one run and wrong in the other.',
+  ),
+  latestMasks: method<RunMasksEvent | null>()(
+    z.strictObject({ runId }),
+    "The latest attention-mask frames of the run's validation panel (what run.masks sent last), or null before the first epoch.",
   ),
   imageMasks: method<ImageMasks>()(
     z.strictObject({ runId, imageId: z.number().int().positive() }),

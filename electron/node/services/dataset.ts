@@ -9,6 +9,7 @@ import type { ImportJob, ImportProgress, LabelState, SplitName } from '../../com
 import { StudioError } from '../../common/errors.js';
 import { exportDataset } from '../export/exportDataset.js';
 import { importImages } from '../import/importer.js';
+import { imagePreview } from '../import/preview.js';
 import { requireFolder } from '../import/walk.js';
 import { openWorkspaceDb, type Db } from '../storage/db.js';
 import { classCounts, countImages, getImage, listImages, type ImageFilter } from '../storage/images.js';
@@ -140,6 +141,7 @@ export function datasetHandlers(ctx: ServiceContext) {
     classCounts: () => classCounts(db()),
     getThumbnail: (args: { imageId: number }) => getThumbnail(db(), args.imageId),
     getThumbnails: (args: { imageIds: number[] }) => getThumbnails(db(), args.imageIds),
+    getImagePreview: (args: { imageId: number; maxSide: number }) => imagePreview(db(), args.imageId, args.maxSide),
     relabelImages: (args: { imageIds: number[]; classId: number | null }) => {
       const result = labels.relabelImages(db(), args.imageIds, args.classId, ctx.mode);
       changed('labels');

@@ -7,10 +7,22 @@ import { mostConfusedPairs } from '../../../ml/analysis/confusion.js';
 import { findLabelIssues } from '../../../ml/analysis/confidentLearning.js';
 import { confusionMatrix } from '../../../ml/analysis/confusion.js';
 import { regressionDiff } from '../../../ml/analysis/ranking.js';
-import type { LabelIssueRow, PredictionRow, RunConfig, RunDetail } from '../../common/contract/runs.js';
+import { maskModuleNames, parameterCount, variantCatalog } from '../../../ml/model/catalog.js';
+import { isVariantName } from '../../../ml/model/index.js';
+import type { LabelIssueRow, ModelInfo, PredictionRow, RunConfig, RunDetail, RunMasksEvent } from '../../common/contract/runs.js';
 import { StudioError } from '../../common/errors.js';
 import { openWorkspaceDb, type Db } from '../storage/db.js';
-import { cellPredictions, hasPredictions, runEpochs, splitPredictions, topLossPredictions, type Split } from '../storage/runs.js';
+import {
+  cellPredictions,
+  hasPredictions,
+  lastMeasuredSpeed,
+  latestMaskFrames,
+  runEpochs,
+  snapshotLabels,
+  splitPredictions,
+  topLossPredictions,
+  type Split,
+} from '../storage/runs.js';
 import { InferenceClient } from '../training/inferenceClient.js';
 import { RunManager } from '../training/runManager.js';
 import type { ServiceContext } from './context.js';
@@ -62,6 +74,21 @@ export function runHandlers(ctx: ServiceContext, services = new RunServices(ctx)
   };
 
   return {
+    listModels: ({ numClasses, channels }: { numClasses: number; channels: 1 | 3 }): ModelInfo[] => {
+      const { db } = services.current();
+      return variantCatalog().map((entry) => {
+        const speed = lastMeasuredSpeed(db, entry.name);
+        return {
+          name: entry.name,
+          doc: entry.doc,
+          nominalInputShape: entry.nominalInputShape,
+          params: parameterCount(entry, numClasses, channels),
+          measured: speed
+            ? { runId: speed.runId, imagesPerSecond: speed.imagesPerSecond, imageSize: speed.config.imageSize, batchSize: speed.config.batchSize, backend: speed.backend }
+            : null,
+        };
+      });
+    },
     createRun: (args: { name?: string | undefined; config: RunConfig }) => services.current().manager.create(args.config, args.name),
     listRuns: () => services.current().manager.list(),
     getRun: ({ runId }: { runId: number }): RunDetail => {
@@ -129,6 +156,26 @@ export function runHandlers(ctx: ServiceContext, services = new RunServices(ctx)
         predictedB: d.predictedB,
         change: d.change,
       }));
+    },
+    latestMasks: ({ runId }: { runId: number }): RunMasksEvent | null => {
+      const { db, manager } = services.current();
+      const run = manager.get(runId);
+      const latest = latestMaskFrames(db, runId);
+      if (!latest) return null;
+      const names = isVariantName(run.config.model) ? maskModuleNames(run.config.model) : [];
+      const imageIds = [...new Set(latest.masks.map((m) => m.imageId))];
+      const labels = snapshotLabels(db, runId, imageIds);
+      return {
+        runId,
+        epoch: latest.epoch,
+        frames: imageIds.map((imageId) => ({
+          imageId,
+          label: labels.get(imageId) ?? -1,
+          masks: latest.masks
+            .filter((m) => m.imageId === imageId)
+            .map((m) => ({ module: names[m.module] ?? `module${m.module + 1}`, width: m.width, height: m.height, data: Buffer.from(m.data).toString('base64') })),
+        })),
+      };
     },
     imageMasks: ({ runId, imageId }: { runId: number; imageId: number }) => services.current().inference.masks(runId, imageId),
   };

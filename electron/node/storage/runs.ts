@@ -314,3 +314,30 @@ export function latestMaskFrames(db: Db, runId: number): { epoch: number; masks:
     .map((r) => ({ imageId: r.image_id, module: r.module, height: r.height, width: r.width, data: new Uint8Array(r.data) }));
   return { epoch: latest, masks };
 }
+
+export interface MeasuredSpeedRow {
+  runId: number;
+  imagesPerSecond: number;
+  config: RunConfig;
+  backend: string | null;
+}
+
+/** The last epoch's training speed of the newest run of a model variant that finished an epoch. */
+export function lastMeasuredSpeed(db: Db, model: string): MeasuredSpeedRow | null {
+  const row = statement<[string], { run_id: number; images_per_second: number; config: string; backend: string | null }>(
+    db,
+    `SELECT e.run_id, e.images_per_second, r.config, r.backend FROM runs r JOIN run_epochs e ON e.run_id = r.id
+     WHERE r.config ->> '$.model' = ? AND e.images_per_second > 0
+     ORDER BY r.id DESC, e.epoch DESC LIMIT 1`,
+  ).get(model);
+  return row ? { runId: row.run_id, imagesPerSecond: row.images_per_second, config: JSON.parse(row.config) as RunConfig, backend: row.backend } : null;
+}
+
+/** The class index of each image of a run's snapshot among `imageIds`. */
+export function snapshotLabels(db: Db, runId: number, imageIds: readonly number[]): Map<number, number> {
+  const rows = statement<[number, string], { image_id: number; class_index: number }>(
+    db,
+    'SELECT image_id, class_index FROM run_images WHERE run_id = ? AND image_id IN (SELECT value FROM json_each(?))',
+  ).all(runId, JSON.stringify(imageIds));
+  return new Map(rows.map((r) => [r.image_id, r.class_index]));
+}
