@@ -184,6 +184,10 @@ export const runMethods = {
     z.strictObject({ runId, split: splitSchema.default('val') }),
     "Evaluates the run's checkpoint on a split of its snapshot and stores one prediction per image.",
   ),
+  storedEvaluation: method<RunEvaluation | null>()(
+    z.strictObject({ runId, split: splitSchema.default('val') }),
+    "The metrics of the run's stored predictions on a split (its last evaluation), or null when it was never evaluated there.",
+  ),
   cellImages: method<PredictionRow[]>()(
     z.strictObject({ runId, split: splitSchema.default('val'), actual: z.number().int().min(0), predicted: z.number().int().min(0), ...page }),
     'The images behind one confusion-matrix cell, most confident first.',

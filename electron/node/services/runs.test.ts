@@ -4,10 +4,10 @@
  * whose run rows are written directly (no training needed).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runConfigSchema, type ModelInfo, type RunMasksEvent } from '../../common/contract/runs.js';
+import { runConfigSchema, type ModelInfo, type RunEvaluation, type RunMasksEvent } from '../../common/contract/runs.js';
 import { EventHub } from '../events.js';
 import { createDispatcher } from '../rpc/dispatch.js';
-import { createRunWithSnapshot, insertMaskFrames, recordEpoch, snapshotClasses, updateRun } from '../storage/runs.js';
+import { createRunWithSnapshot, insertMaskFrames, recordEpoch, replacePredictions, snapshotClasses, updateRun } from '../storage/runs.js';
 import { insertSyntheticImages, tempWorkspace, type TempWorkspace } from '../storage/testing/fixtures.js';
 import { createHandlers } from './index.js';
 
@@ -69,5 +69,20 @@ describe('runs service: models and mask frames', () => {
     updateRun(ws.db, fresh, { status: 'stopped' });
     expect(await call('latestMasks', { runId: fresh })).toBeNull();
     await expect(call('latestMasks', { runId: 9999 })).rejects.toMatchObject({ code: 'not_found' });
+  });
+
+  it('summarises the stored predictions of a split as an evaluation, and null for a split never evaluated', async () => {
+    expect(await call('storedEvaluation', { runId, split: 'val' })).toBeNull();
+    // 5 cats (index 0) and 5 dogs: one cat predicted dog.
+    const rows = valIds.map((imageId, i) => {
+      const label = i < 5 ? 0 : 1;
+      const predicted = i === 0 ? 1 : label;
+      return { imageId, label, predicted, confidence: 0.9, loss: i === 0 ? 2 : 0.1, probabilities: Float32Array.from(predicted === 0 ? [0.9, 0.1] : [0.1, 0.9]) };
+    });
+    replacePredictions(ws.db, runId, 'val', rows);
+    const evaluation = (await call('storedEvaluation', { runId, split: 'val' })) as RunEvaluation;
+    expect(evaluation).toMatchObject({ runId, split: 'val', images: 10, accuracy: 0.9, classNames: ['cat', 'dog'], confusionMatrix: [[4, 1], [0, 5]] });
+    expect(evaluation.loss).toBeCloseTo((2 + 9 * 0.1) / 10);
+    expect(evaluation.perClass[0]).toMatchObject({ name: 'cat', precision: 1, recall: 0.8, support: 5 });
   });
 });

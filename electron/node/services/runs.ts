@@ -5,11 +5,11 @@
  */
 import { mostConfusedPairs } from '../../../ml/analysis/confusion.js';
 import { findLabelIssues } from '../../../ml/analysis/confidentLearning.js';
-import { confusionMatrix } from '../../../ml/analysis/confusion.js';
+import { accuracyOf, confusionMatrix, perClassMetrics } from '../../../ml/analysis/confusion.js';
 import { regressionDiff } from '../../../ml/analysis/ranking.js';
 import { maskModuleNames, parameterCount, variantCatalog } from '../../../ml/model/catalog.js';
 import { isVariantName } from '../../../ml/model/index.js';
-import type { LabelIssueRow, ModelInfo, PredictionRow, RunConfig, RunDetail, RunMasksEvent } from '../../common/contract/runs.js';
+import type { LabelIssueRow, ModelInfo, PredictionRow, RunConfig, RunDetail, RunEvaluation, RunMasksEvent } from '../../common/contract/runs.js';
 import { StudioError } from '../../common/errors.js';
 import { openWorkspaceDb, type Db } from '../storage/db.js';
 import {
@@ -104,6 +104,23 @@ export function runHandlers(ctx: ServiceContext, services = new RunServices(ctx)
       return inference.evaluate(runId, split, (done, total) =>
         ctx.events.emit('job.progress', { jobId: `run-${runId}-evaluate`, kind: 'evaluate', done, total, message: `Decoding ${split} images` }),
       );
+    },
+    storedEvaluation: ({ runId, split }: { runId: number; split: Split }): RunEvaluation | null => {
+      const { db, manager } = services.current();
+      const run = manager.get(runId);
+      if (!hasPredictions(db, runId, split)) return null;
+      const rows = splitPredictions(db, runId, split);
+      const matrix = confusionMatrix(rows.map((r) => r.label), rows.map((r) => r.predicted), run.classNames.length);
+      return {
+        runId,
+        split,
+        images: rows.length,
+        accuracy: accuracyOf(matrix),
+        loss: rows.reduce((sum, r) => sum + r.loss, 0) / rows.length,
+        classNames: run.classNames,
+        perClass: perClassMetrics(matrix).map((m, c) => ({ name: run.classNames[c]!, ...m })),
+        confusionMatrix: matrix,
+      };
     },
     cellImages: (args: { runId: number; split: Split; actual: number; predicted: number; limit: number }) => {
       const { db } = services.current();
