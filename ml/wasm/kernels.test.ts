@@ -30,6 +30,10 @@ const convCases: ConvCase[] = [
   { name: '5x5 valid', x: [1, 9, 9, 8], filter: [5, 5, 8, 8], strides: 1, pad: 'valid' },
   { name: '2x2 stride 2 valid', x: [2, 8, 8, 8], filter: [2, 2, 8, 8], strides: 2, pad: 'valid' },
   { name: '3x3 stride 3 same', x: [1, 10, 10, 8], filter: [3, 3, 8, 8], strides: 3, pad: 'same' },
+  // Output channels not a multiple of 4 take the XNNPACK-based paths instead of the SIMD outer products.
+  { name: '1x1 to 6 channels', x: [2, 8, 8, 8], filter: [1, 1, 8, 6], strides: 1, pad: 'same' },
+  { name: '3x3 stride 2 to 6 channels', x: [2, 9, 9, 8], filter: [3, 3, 8, 6], strides: 2, pad: 'same' },
+  { name: 'RGB stem to 5 channels', x: [2, 8, 8, 3], filter: [3, 3, 3, 5], strides: 1, pad: 'same' },
 ];
 
 function convGrads(c: ConvCase): tf.Tensor[] {

@@ -4,17 +4,22 @@
  * gradient, summed over every pixel of the batch; each case below rewrites it as a convolution XNNPACK
  * already does fast:
  *
- * - 1x1, stride 1, no padding (most of a bottleneck network): a matrix product over the N·H·W pixels,
- *   done as a 1x1 Conv2D whose "channels" are pixels, in chunks of pixels.
+ * - channel counts that are multiples of 4 (every layer of the Residual Attention variants but the
+ *   stem): per filter tap, a sum over the batch's pixels of outer products x[p, :]ᵀ·dy[p, :], straight
+ *   from the NHWC tensors by a register-tiled SIMD kernel (simd/gemmKernels.ts). No copies at all; the
+ *   XNNPACK phrasings below need transposes that cost as much as the arithmetic.
+ * - 1x1, stride 1, no padding: a matrix product over the N·H·W pixels, done as a 1x1 Conv2D whose
+ *   "channels" are pixels, in chunks of pixels.
  * - fewer than 8 input channels (an RGB or grey stem): im2col of the input, then the same product.
  * - anything else: one Conv2D of the input transposed to [Ci, H, W, N] with the output gradient
  *   transposed to [Ho, Wo, N, Co] as the filter; the forward stride becomes a dilation.
  */
 import * as tf from '@tensorflow/tfjs';
 import {
-  alias, allocate, conv2d, f32, release, releaseAlias, transpose, view,
+  alias, allocate, conv2d, f32, heapOffset, release, releaseAlias, transpose, view,
   type Attrs, type BackendWasm, type TensorInfo,
 } from '../heap.js';
+import { gemmKernels, type GemmKernels } from '../simd/gemmKernels.js';
 
 /**
  * Pixels per chunk of the 1x1 product. Chunking keeps the packed operand of one product in the CPU's
@@ -146,11 +151,66 @@ function viaTransposedConv(backend: BackendWasm, x: TensorInfo, dy: TensorInfo, 
   return out;
 }
 
+/** First and one-past-last output index whose input index o·stride + tap − pad lies in [0, size). */
+function validRange(size: number, outSize: number, stride: number, tap: number, pad: number): [number, number] {
+  const first = Math.max(0, Math.ceil((pad - tap) / stride));
+  const last = Math.min(outSize, Math.floor((size - 1 + pad - tap) / stride) + 1);
+  return [first, Math.max(first, last)];
+}
+
+/**
+ * With Ci not a multiple of 4 (an RGB stem), tiles still take 4 input channels: the extra rows read the
+ * next pixel's channels (at the very end, up to 3 floats past x, inside the heap) and land in padding
+ * rows of a [kh, kw, Ci rounded up to 4, Co] result that is then compacted.
+ */
+function viaOuterProducts(backend: BackendWasm, simd: GemmKernels, x: TensorInfo, dy: TensorInfo, g: BackpropFilterGeometry): TensorInfo {
+  const { batch, inHeight: h, inWidth: w, inChannels: ci, outHeight: ho, outWidth: wo, outChannels: co } = g;
+  const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = g;
+  const rowsPerTap = Math.ceil(ci / 4) * 4;
+  const out = allocate(backend, [kh, kw, rowsPerTap, co], true);
+  const [xBase, dyBase, outBase] = [heapOffset(backend, x), heapOffset(backend, dy), heapOffset(backend, out)];
+  const tile = co % 8 === 0 ? simd.outerProductTile4x8 : simd.outerProductTile4x4;
+  const tileColumns = co % 8 === 0 ? 8 : 4;
+  const aRowStride = sh * w * ci * 4;
+  const aPixStride = sw * ci * 4;
+  const bRowStride = wo * co * 4;
+  const outRowStride = co * 4;
+  // Image by image, so one image's input and gradient stay in cache across all taps and tiles.
+  for (let n = 0; n < batch; n++) {
+    for (let a = 0; a < kh; a++) {
+      const [i0, i1] = validRange(h, ho, sh, a, g.padTop);
+      if (i1 === i0) continue;
+      for (let b = 0; b < kw; b++) {
+        const [j0, j1] = validRange(w, wo, sw, b, g.padLeft);
+        if (j1 === j0) continue;
+        const aStart = xBase + ((n * h + i0 * sh + a - g.padTop) * w + j0 * sw + b - g.padLeft) * ci * 4;
+        const bStart = dyBase + ((n * ho + i0) * wo + j0) * co * 4;
+        const outTap = outBase + (a * kw + b) * rowsPerTap * co * 4;
+        for (let r = 0; r < ci; r += 4) {
+          for (let c = 0; c < co; c += tileColumns) {
+            tile(aStart + r * 4, bStart + c * 4, outTap + r * outRowStride + c * 4, i1 - i0, j1 - j0, aRowStride, aPixStride, bRowStride, outRowStride);
+          }
+        }
+      }
+    }
+  }
+  if (rowsPerTap === ci) return out;
+  const compact = allocate(backend, [kh, kw, ci, co]);
+  const [src, dst] = [f32(backend, out), f32(backend, compact)];
+  for (let tap = 0; tap < kh * kw; tap++) {
+    dst.set(src.subarray(tap * rowsPerTap * co, (tap * rowsPerTap + ci) * co), tap * ci * co);
+  }
+  release(backend, out);
+  return compact;
+}
+
 export function conv2DBackpropFilter(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: Attrs }): TensorInfo {
   const backend = args.backend as BackendWasm;
   const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo };
   const attrs = args.attrs ?? {};
   const g = backpropFilterGeometry(x.shape, dy.shape, attrs.filterShape as number[], attrs);
+  const simd = g.outChannels % 4 === 0 ? gemmKernels(backend) : null;
+  if (simd) return viaOuterProducts(backend, simd, x, dy, g);
   const pointwise = g.filterHeight === 1 && g.filterWidth === 1 && g.strideHeight === 1 && g.strideWidth === 1 &&
     g.padTop === 0 && g.padLeft === 0 && g.outHeight === g.inHeight && g.outWidth === g.inWidth;
   if (pointwise) {

@@ -101,6 +101,7 @@ export class Code {
   // 128-bit SIMD.
   v128Load(offset = 0): this { return this.simd(0x00).memarg(4, offset); }
   v128Store(offset = 0): this { return this.simd(0x0b).memarg(4, offset); }
+  v128Load32Splat(offset = 0): this { return this.simd(0x09).memarg(2, offset); }
   v128And(): this { return this.simd(0x4e); }
   f32x4Splat(): this { return this.simd(0x13); }
   f32x4Gt(): this { return this.simd(0x44); }

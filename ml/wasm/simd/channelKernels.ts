@@ -126,9 +126,18 @@ interface WebAssemblyApi {
   Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
 }
 
-function instantiate(bytes: Uint8Array, memory: WasmMemory): Record<string, unknown> {
+/** Assembles `functions` against `memory` (shared or not) and returns the instance's exports. */
+export function instantiate(functions: FunctionDef[], memory: WasmMemory): Record<string, unknown> {
+  const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+  const bytes = assemble({ minimum: 1, shared, maximum: shared ? 65536 : undefined }, functions);
   const api = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly;
   return new api.Instance(new api.Module(bytes), { env: { memory } }).exports;
+}
+
+/** The backend's WebAssembly.Memory: imported in the threaded build, exported in the others. */
+export function memoryOf(backend: BackendWasm): WasmMemory | undefined {
+  const module = backend.wasm as unknown as EmscriptenMemory;
+  return module.wasmMemory ?? module.asm?.memory;
 }
 
 const instances = new WeakMap<BackendWasm, ChannelKernels | null>();
@@ -141,13 +150,9 @@ export function channelKernels(backend: BackendWasm): ChannelKernels | null {
   if (instances.has(backend)) return instances.get(backend)!;
   let kernels: ChannelKernels | null = null;
   try {
-    const module = backend.wasm as unknown as EmscriptenMemory;
-    const memory = module.wasmMemory ?? module.asm?.memory;
+    const memory = memoryOf(backend);
     if (memory) {
-      const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-      const bytes = assemble({ minimum: 1, shared, maximum: shared ? 65536 : undefined },
-        [channelSums(), scaleShiftRelu(), reluGradSums(), reluGradApply()]);
-      kernels = instantiate(bytes, memory) as unknown as ChannelKernels;
+      kernels = instantiate([channelSums(), scaleShiftRelu(), reluGradSums(), reluGradApply()], memory) as unknown as ChannelKernels;
     }
   } catch {
     kernels = null;
