@@ -1,0 +1,42 @@
+import * as tf from '@tensorflow/tfjs';
+import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+import { describe, expect, it } from 'vitest';
+import { wasmKernelNames } from '../wasm/register.js';
+import { pseudoRandom } from '../wasm/testing.js';
+import { chooseBackend, initBackend, probeBackends } from './backends.js';
+
+function convGradient(): Float32Array {
+  const grad = tf.tidy(() => {
+    const x = tf.tensor4d(pseudoRandom(2 * 8 * 8 * 8, 1), [2, 8, 8, 8]);
+    const w = tf.tensor4d(pseudoRandom(3 * 3 * 8 * 8, 2), [3, 3, 8, 8]);
+    return tf.grad((f: tf.Tensor) => tf.conv2d(x, f as tf.Tensor4D, 1, 'same').square().sum())(w);
+  });
+  const values = grad.dataSync() as Float32Array;
+  grad.dispose();
+  return values;
+}
+
+describe('initBackend', () => {
+  it('starts wasm with the project kernels, and restarts it with two threads when asked', async () => {
+    const probes = await probeBackends();
+    expect(chooseBackend(probes, 'wasm').name).toBe('wasm');
+
+    const single = await initBackend('wasm', { threads: 1 });
+    expect(single).toMatchObject({ name: 'wasm', threads: 1 });
+    for (const name of wasmKernelNames) expect(tf.getKernel(name, 'wasm'), name).toBeDefined();
+    const reference = convGradient();
+
+    const again = await initBackend('wasm', { threads: 1 });
+    expect(again.threads).toBe(1);
+
+    const threaded = await initBackend('wasm', { threads: 2 });
+    expect(tf.getBackend()).toBe('wasm');
+    // Threads under Node need the worker workaround; report what was obtained rather than assume.
+    expect(threaded.threads).toBe(getThreadsCount());
+    expect(threaded.threads).toBe(2);
+    const threadedResult = convGradient();
+    let diff = 0;
+    for (let i = 0; i < reference.length; i++) diff = Math.max(diff, Math.abs(threadedResult[i] - reference[i]));
+    expect(diff).toBeLessThan(1e-3);
+  });
+});
