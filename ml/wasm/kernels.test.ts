@@ -110,6 +110,18 @@ describe('project kernels on the wasm backend agree with the cpu backend', () =>
     expect(backend.numDataIds()).toBe(before);
   });
 
+  it('casts to the same dtype without a copy, and still converts between dtypes', async () => {
+    await tf.setBackend('wasm');
+    const backend = tf.backend() as unknown as { numDataIds(): number };
+    const x = tf.tensor1d([1.5, -2.5, 3]);
+    const before = backend.numDataIds();
+    const same = tf.cast(x, 'float32');
+    expect(backend.numDataIds()).toBe(before);
+    const ints = tf.cast(x, 'int32');
+    expect(Array.from(ints.dataSync())).toEqual([1, -2, 3]);
+    tf.dispose([x, same, ints]);
+  });
+
   it('leaves no tensors behind', async () => {
     await tf.setBackend('wasm');
     const before = tf.memory().numTensors;

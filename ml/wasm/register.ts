@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { rememberStockKernel, stockKernel } from './heap.js';
 import { batchNormReluTrainingConfig } from './kernels/BatchNormReluTraining.js';
 import { batchNormReluTrainingGradConfig } from './kernels/BatchNormReluTrainingGrad.js';
+import { castConfig } from './kernels/Cast.js';
 import { conv2DBackpropFilterConfig } from './kernels/Conv2DBackpropFilter.js';
 import { conv2DBackpropInputConfig } from './kernels/Conv2DBackpropInput.js';
 import { identityConfig } from './kernels/Identity.js';
@@ -20,6 +21,7 @@ export const wasmKernelConfigs: readonly tf.KernelConfig[] = [
   conv2DBackpropInputConfig,
   maxPoolGradConfig,
   identityConfig,
+  castConfig,
   batchNormReluTrainingConfig,
   batchNormReluTrainingGradConfig,
 ];
