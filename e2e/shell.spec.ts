@@ -5,6 +5,8 @@ test('the served studio loads with its token and shows the info call end to end'
   await expect(page.getByRole('heading', { name: 'Attention Studio' })).toBeVisible();
   // The version and backend come from the `info` contract method over the WebSocket.
   await expect(page.getByTestId('app-version')).toContainText('browser mode');
+  // A workspace is open, so the studio starts on the dataset; the backends are on the Machine tab.
+  await page.getByRole('button', { name: 'Machine' }).click();
   await expect(page.getByTestId('selected-backend')).toContainText('Training will use');
   await expect(page.getByTestId('backend-wasm')).toContainText('yes');
   await expect(page.getByTestId('backend-tensorflow')).toBeVisible();

@@ -4,6 +4,7 @@
  */
 import type { Component } from 'svelte';
 import type { ViewName } from '../lib/navStore.svelte.js';
+import DatasetView from './DatasetView.svelte';
 import MachineView from './MachineView.svelte';
 
 export interface ViewEntry {
@@ -12,4 +13,7 @@ export interface ViewEntry {
   component: Component;
 }
 
-export const views: ViewEntry[] = [{ name: 'machine', label: 'Machine', component: MachineView }];
+export const views: ViewEntry[] = [
+  { name: 'dataset', label: 'Dataset', component: DatasetView },
+  { name: 'machine', label: 'Machine', component: MachineView },
+];

@@ -1,0 +1,67 @@
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { expect, screenshotPath, test } from './fixtures.js';
+
+const cifar = path.resolve('..', 'shared', 'datasets', 'cifar10-mini');
+
+test('imports a folder with a progress bar that reaches the end, then reports duplicates, conflicts and skipped files', async ({
+  page,
+  studio,
+}) => {
+  await page.goto(studio.url);
+  // With a workspace open the studio starts on the dataset.
+  await expect(page.getByRole('button', { name: 'Dataset' })).toHaveAttribute('aria-current', 'page');
+  await expect(page.getByTestId('filter-count')).toHaveText('0 images');
+
+  await page.getByTestId('import-button').click();
+  const dialog = page.getByRole('dialog', { name: 'Import images' });
+  await dialog.getByRole('textbox', { name: 'Folder' }).fill(cifar);
+  await dialog.getByRole('button', { name: 'Start import' }).click();
+
+  const bar = dialog.getByRole('progressbar', { name: 'Import progress' });
+  await expect(bar).toHaveAttribute('aria-valuemax', '1000');
+  await expect(bar).toHaveAttribute('aria-valuenow', '1000');
+  await expect(dialog.getByTestId('import-counts')).toContainText('1,000 / 1,000 files');
+  await expect(dialog.getByTestId('import-report')).toContainText('1,000 imported');
+  await expect(dialog.getByTestId('report-skipped')).toHaveText('0 skipped');
+  await page.screenshot({ path: screenshotPath('dataset-import-done') });
+
+  // A second folder: a copy of an airplane filed as a cat (a duplicate whose label conflicts) and a
+  // file that is not an image.
+  const extra = path.join(studio.workspace, 'extra');
+  mkdirSync(path.join(extra, 'cat'), { recursive: true });
+  copyFileSync(path.join(cifar, 'airplane', '0001.jpg'), path.join(extra, 'cat', 'copy-of-plane.jpg'));
+  writeFileSync(path.join(extra, 'cat', 'notes.jpg'), 'not a picture');
+  await dialog.getByRole('button', { name: 'Import another folder' }).click();
+  await dialog.getByRole('textbox', { name: 'Folder' }).fill(extra);
+  await dialog.getByRole('button', { name: 'Start import' }).click();
+  const report = dialog.getByTestId('import-report');
+  await expect(report).toContainText('0 imported');
+  await expect(dialog.getByTestId('report-duplicates')).toHaveText('1 duplicates');
+  await expect(report.getByRole('row', { name: /copy-of-plane\.jpg.*airplane/ })).toBeVisible();
+  await expect(report.getByRole('row', { name: /notes\.jpg/ })).toBeVisible();
+  await page.screenshot({ path: screenshotPath('dataset-import-report') });
+
+  await dialog.getByRole('button', { name: 'Done' }).click();
+  await expect(dialog).toBeHidden();
+  await expect(page.getByTestId('filter-count')).toHaveText('1,000 images');
+  await expect(page.getByTestId('class-count-airplane')).toHaveText('100');
+  await expect(page.getByTestId('class-count-cat')).toHaveText('100');
+  await expect(page.getByTestId('image-cell').first().locator('img')).toBeVisible();
+  await page.screenshot({ path: screenshotPath('dataset-grid') });
+});
+
+test('says why a dropped folder cannot be imported in browser mode, and keeps the path field', async ({ page, studio }) => {
+  await page.goto(studio.url);
+  const region = page.getByRole('region', { name: 'Dataset' });
+  await expect(region).toBeVisible();
+  const dataTransfer = await page.evaluateHandle(() => {
+    const transfer = new DataTransfer();
+    transfer.items.add(new File(['x'], 'flowers'));
+    return transfer;
+  });
+  await region.dispatchEvent('drop', { dataTransfer });
+  const dialog = page.getByRole('dialog', { name: 'Import images' });
+  await expect(dialog.getByRole('status')).toContainText('"flowers" was dropped');
+  await expect(dialog.getByRole('textbox', { name: 'Folder' })).toBeFocused();
+});
