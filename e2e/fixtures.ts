@@ -15,7 +15,7 @@ export interface Studio {
   workspace: string;
 }
 
-async function startStudio(workspace: string): Promise<{ studio: Studio; child: ChildProcess }> {
+export async function startStudio(workspace: string): Promise<{ studio: Studio; child: ChildProcess }> {
   const child = spawn(process.execPath, ['bin/attention-studio.js', 'serve', '--json', '--workspace', workspace], {
     stdio: ['ignore', 'pipe', 'pipe'],
     // Recent-workspace lists and other per-user files go to the test's own folder.

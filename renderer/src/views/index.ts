@@ -5,7 +5,10 @@
 import type { Component } from 'svelte';
 import type { ViewName } from '../lib/navStore.svelte.js';
 import DatasetView from './DatasetView.svelte';
+import InspectView from './InspectView.svelte';
 import MachineView from './MachineView.svelte';
+import RunsView from './RunsView.svelte';
+import TrainView from './TrainView.svelte';
 
 export interface ViewEntry {
   name: ViewName;
@@ -15,5 +18,8 @@ export interface ViewEntry {
 
 export const views: ViewEntry[] = [
   { name: 'dataset', label: 'Dataset', component: DatasetView },
+  { name: 'train', label: 'Training', component: TrainView },
+  { name: 'inspect', label: 'Inspect', component: InspectView },
+  { name: 'runs', label: 'Runs', component: RunsView },
   { name: 'machine', label: 'Machine', component: MachineView },
 ];

@@ -1,0 +1,58 @@
+/**
+ * The Training view end to end: a short lite-16 run on CIFAR-10 mini started from the form, with the
+ * curves, the confusion matrix and the attention-mask panel updating live, and pause/resume.
+ */
+import { expect, screenshotPath, test } from './fixtures.js';
+import { importCifar, openView, opaquePixels } from './trainingHelpers.js';
+
+test('trains lite-16 from the form and shows curves, confusion matrix and masks updating each epoch', async ({ page, studio }) => {
+  test.setTimeout(300_000);
+  importCifar(studio.workspace);
+  await page.goto(studio.url);
+  await openView(page, 'Training');
+
+  const form = page.getByTestId('train-form');
+  await expect(form).toContainText('10 classes');
+  await form.getByLabel('Model').selectOption('lite-16');
+  // 10 classes, RGB: the registry's count.
+  await expect(page.getByTestId('model-params')).toHaveText('68,122');
+  await expect(page.getByTestId('time-estimate')).toContainText('measured after the first epoch');
+  await form.getByLabel('Input size').fill('16');
+  await form.getByLabel('Epochs').fill('2');
+  await form.getByLabel('Batch size').fill('50');
+  await form.getByLabel('Learning rate').fill('0.05');
+  await form.getByLabel('Random crop padding (px)').fill('2');
+  await expect(page.getByTestId('train-backend')).not.toBeEmpty();
+  await form.getByRole('button', { name: 'Start training' }).click();
+
+  const status = page.getByTestId('run-status');
+  await expect(status).toHaveText(/queued|running/);
+  // Batch events draw the training curve before the first epoch ends.
+  await expect(page.getByTestId('loss-chart')).not.toHaveAttribute('data-points', '0', { timeout: 120_000 });
+  await expect(status).toHaveText('running');
+
+  await page.getByRole('button', { name: 'Pause' }).click();
+  await expect(status).toHaveText('paused');
+  await page.getByRole('button', { name: 'Resume' }).click();
+  await expect(status).toHaveText('running');
+
+  // Epoch 1: validation points, the confusion matrix over the 100 validation images, masks.
+  await expect(page.getByTestId('confusion-epoch')).toContainText('after epoch 1', { timeout: 150_000 });
+  await expect(page.getByTestId('live-confusion')).toHaveAttribute('data-total', '100');
+  const panel = page.getByTestId('mask-panel');
+  await expect(panel).toHaveAttribute('data-epoch', '1');
+  await expect(panel.getByTestId('panel-mask').first().locator('canvas')).toBeVisible();
+  expect(await opaquePixels(page, '[data-testid="panel-mask"] canvas')).toBeGreaterThan(0);
+  await page.screenshot({ path: screenshotPath('train-epoch1'), fullPage: true });
+
+  // Epoch 2 replaces both, and the run completes.
+  await expect(page.getByTestId('confusion-epoch')).toContainText('after epoch 2', { timeout: 150_000 });
+  await expect(panel).toHaveAttribute('data-epoch', '2');
+  await expect(status).toHaveText('completed', { timeout: 60_000 });
+  await expect(page.getByTestId('epoch-counter')).toHaveText('2');
+  // Panel rows: up to two validation images per class, three attention stages each.
+  expect(await panel.getByTestId('panel-mask').count()).toBe(16 * 3);
+  // The speed measured by this run now feeds the estimate for the next one.
+  await expect(page.getByTestId('time-estimate')).toContainText('img/s measured');
+  await page.screenshot({ path: screenshotPath('train-completed'), fullPage: true });
+});

@@ -1,0 +1,165 @@
+/**
+ * The Inspect view's state for one run and split: its stored evaluation (or a fresh one, with
+ * progress), the images behind the chosen confusion-matrix cell, top losses, the most confused pairs,
+ * and the likely-mislabelled queue with accept (relabel to the suggestion) and reject.
+ */
+import type {
+  ConfusedPairRow,
+  LabelIssueRow,
+  PredictionRow,
+  RunEvaluation,
+  RunSummary,
+} from '../../../electron/common/contract/index.js';
+import { call, on } from './api.js';
+import { errorMessage } from './format.js';
+
+export type InspectSplit = 'val' | 'test';
+
+export interface Cell {
+  actual: number;
+  predicted: number;
+}
+
+/** Images shown per cell (the most confident first); the count in the cell says how many there are. */
+export const CELL_PAGE = 120;
+
+class InspectStore {
+  runId = $state<number | null>(null);
+  run = $state.raw<RunSummary | null>(null);
+  split = $state<InspectSplit>('val');
+  evaluation = $state.raw<RunEvaluation | null>(null);
+  evaluating = $state(false);
+  progress = $state.raw<{ done: number; total: number | null; message: string } | null>(null);
+  cell = $state.raw<Cell | null>(null);
+  cellRows = $state.raw<PredictionRow[]>([]);
+  topLosses = $state.raw<PredictionRow[]>([]);
+  pairs = $state.raw<ConfusedPairRow[]>([]);
+  issues = $state.raw<LabelIssueRow[]>([]);
+  /** Issues the user decided on this session (accepted or rejected), by image id. */
+  decided = $state.raw<Map<number, 'accepted' | 'rejected'>>(new Map());
+  /** Dataset class ids by name: a run's class indices map to names through run.classNames. */
+  classIds = $state.raw<Map<string, number>>(new Map());
+  error = $state<string | null>(null);
+  loading = $state(false);
+
+  readonly classNames = $derived(this.run?.classNames ?? []);
+  readonly openIssues = $derived(this.issues.filter((i) => !this.decided.has(i.imageId)));
+
+  private cellRequest = 0;
+
+  constructor() {
+    on('job.progress', (event) => {
+      if (this.evaluating && event.jobId === `run-${this.runId}-evaluate`) this.progress = event;
+    });
+    on('dataset.changed', () => void this.loadClassIds());
+  }
+
+  async open(runId: number, split: InspectSplit = this.split): Promise<void> {
+    this.runId = runId;
+    this.split = split;
+    this.error = null;
+    this.loading = true;
+    this.cell = null;
+    this.cellRows = [];
+    this.decided = new Map();
+    try {
+      const [run, evaluation] = await Promise.all([call('getRun', { runId }), call('storedEvaluation', { runId, split })]);
+      if (this.runId !== runId) return;
+      this.run = run;
+      this.evaluation = evaluation;
+      await Promise.all([this.loadAnalyses(), this.loadClassIds()]);
+    } catch (error) {
+      this.error = errorMessage(error);
+    } finally {
+      this.loading = false;
+    }
+  }
+
+  async evaluate(): Promise<void> {
+    const runId = this.runId;
+    if (runId === null) return;
+    this.evaluating = true;
+    this.progress = null;
+    this.error = null;
+    try {
+      this.evaluation = await call('evaluateRun', { runId, split: this.split });
+      this.cell = null;
+      this.cellRows = [];
+      this.decided = new Map();
+      await this.loadAnalyses();
+    } catch (error) {
+      this.error = errorMessage(error);
+    } finally {
+      this.evaluating = false;
+      this.progress = null;
+    }
+  }
+
+  private async loadAnalyses(): Promise<void> {
+    const runId = this.runId;
+    if (runId === null || !this.evaluation) {
+      this.topLosses = [];
+      this.pairs = [];
+      this.issues = [];
+      return;
+    }
+    const split = this.split;
+    const [topLosses, pairs, issues] = await Promise.all([
+      call('topLosses', { runId, split, limit: 60 }),
+      call('confusedPairs', { runId, split, limit: 12 }),
+      call('labelIssues', { runId, split, limit: 200 }),
+    ]);
+    if (this.runId !== runId || this.split !== split) return;
+    this.topLosses = topLosses;
+    this.pairs = pairs;
+    this.issues = issues;
+  }
+
+  private async loadClassIds(): Promise<void> {
+    try {
+      const counts = await call('classCounts', {});
+      this.classIds = new Map(counts.classes.map((c) => [c.name, c.id]));
+    } catch {
+      // the workspace is gone or closing: accept stays disabled
+    }
+  }
+
+  async openCell(cell: Cell): Promise<void> {
+    const runId = this.runId;
+    if (runId === null) return;
+    const request = ++this.cellRequest;
+    this.cell = cell;
+    try {
+      const rows = await call('cellImages', { runId, split: this.split, actual: cell.actual, predicted: cell.predicted, limit: CELL_PAGE });
+      if (request === this.cellRequest) this.cellRows = rows;
+    } catch (error) {
+      if (request === this.cellRequest) this.error = errorMessage(error);
+    }
+  }
+
+  /** The workspace class id for a run class index, when that class still exists by name. */
+  classIdOf(index: number): number | null {
+    const name = this.classNames[index];
+    return name === undefined ? null : (this.classIds.get(name) ?? null);
+  }
+
+  async accept(issue: LabelIssueRow): Promise<void> {
+    const classId = this.classIdOf(issue.suggested);
+    if (classId === null) {
+      this.error = `The class "${this.classNames[issue.suggested]}" no longer exists in this workspace; relabel the image in the inspector`;
+      return;
+    }
+    try {
+      await call('relabelImages', { imageIds: [issue.imageId], classId });
+      this.decided = new Map(this.decided).set(issue.imageId, 'accepted');
+    } catch (error) {
+      this.error = errorMessage(error);
+    }
+  }
+
+  reject(issue: LabelIssueRow): void {
+    this.decided = new Map(this.decided).set(issue.imageId, 'rejected');
+  }
+}
+
+export const inspectStore = new InspectStore();

@@ -1,0 +1,117 @@
+/**
+ * The Training view's form: the model variants (with parameter counts for this workspace's classes and
+ * the speed last measured for each), the hyper-parameters, and starting a run from them.
+ */
+import type { ClassCounts, ModelInfo, RunConfigInput, RunSummary } from '../../../electron/common/contract/index.js';
+import { call, on } from './api.js';
+import { estimateTraining } from './estimate.js';
+import { errorMessage } from './format.js';
+
+export interface TrainForm {
+  name: string;
+  model: string;
+  imageSize: number;
+  epochs: number;
+  batchSize: number;
+  optimizer: 'sgd' | 'adam';
+  learningRate: number;
+  schedule: 'cosine' | 'step' | 'constant';
+  warmupFraction: number;
+  padding: number;
+  horizontalFlip: boolean;
+  weightDecay: number;
+}
+
+export const defaultForm: TrainForm = {
+  name: '',
+  model: 'lite-32',
+  imageSize: 32,
+  epochs: 10,
+  batchSize: 64,
+  optimizer: 'sgd',
+  learningRate: 0.1,
+  schedule: 'cosine',
+  warmupFraction: 0.1,
+  padding: 4,
+  horizontalFlip: true,
+  weightDecay: 5e-4,
+};
+
+class TrainingStore {
+  form = $state<TrainForm>({ ...defaultForm });
+  models = $state.raw<ModelInfo[]>([]);
+  counts = $state.raw<ClassCounts | null>(null);
+  error = $state<string | null>(null);
+  starting = $state(false);
+
+  /** Classes a run would train on: those with usable images. */
+  readonly classesInUse = $derived(this.counts?.classes.filter((c) => c.total - c.unsure - c.excluded > 0) ?? []);
+  readonly trainImages = $derived(this.classesInUse.reduce((sum, c) => sum + c.train, 0));
+  readonly valImages = $derived(this.classesInUse.reduce((sum, c) => sum + c.val, 0));
+  readonly selectedModel = $derived(this.models.find((m) => m.name === this.form.model) ?? null);
+  readonly estimate = $derived(
+    estimateTraining(this.selectedModel?.measured ?? null, {
+      imageSize: this.form.imageSize,
+      epochs: this.form.epochs,
+      trainImages: this.trainImages,
+      valImages: this.valImages,
+    }),
+  );
+
+  constructor() {
+    on('dataset.changed', () => void this.load());
+    on('workspace.changed', () => void this.load());
+    // A finished epoch is a new measured speed.
+    on('run.status', () => void this.loadModels());
+  }
+
+  async load(): Promise<void> {
+    try {
+      this.counts = await call('classCounts', {});
+      await this.loadModels();
+    } catch (error) {
+      this.error = errorMessage(error);
+    }
+  }
+
+  private async loadModels(): Promise<void> {
+    try {
+      this.models = await call('listModels', { numClasses: Math.max(2, this.classesInUse.length) });
+    } catch (error) {
+      this.error = errorMessage(error);
+    }
+  }
+
+  config(): RunConfigInput {
+    const f = this.form;
+    return {
+      model: f.model,
+      imageSize: f.imageSize,
+      epochs: f.epochs,
+      batchSize: f.batchSize,
+      optimizer: f.optimizer,
+      learningRate: f.learningRate,
+      weightDecay: f.weightDecay,
+      schedule: f.schedule,
+      warmupFraction: f.warmupFraction,
+      augmentation: { padding: f.padding, horizontalFlip: f.horizontalFlip },
+    };
+  }
+
+  /** Creates and queues the run; null (with `error` set) when the studio refused it. */
+  async start(): Promise<RunSummary | null> {
+    this.starting = true;
+    this.error = null;
+    try {
+      const name = this.form.name.trim();
+      return await call('createRun', { ...(name ? { name } : {}), config: this.config() });
+    } catch (error) {
+      this.error = errorMessage(error);
+      return null;
+    } finally {
+      this.starting = false;
+    }
+  }
+}
+
+export const trainingStore = new TrainingStore();
