@@ -55,11 +55,12 @@ test('says why a dropped folder cannot be imported in browser mode, and keeps th
   await page.goto(studio.url);
   const region = page.getByRole('region', { name: 'Dataset' });
   await expect(region).toBeVisible();
-  const dataTransfer = await page.evaluateHandle(() => {
+  // What a drop of a folder called "flowers" hands a web page: a File with a name and no path.
+  const dataTransfer = await page.evaluateHandle(`(() => {
     const transfer = new DataTransfer();
     transfer.items.add(new File(['x'], 'flowers'));
     return transfer;
-  });
+  })()`);
   await region.dispatchEvent('drop', { dataTransfer });
   const dialog = page.getByRole('dialog', { name: 'Import images' });
   await expect(dialog.getByRole('status')).toContainText('"flowers" was dropped');

@@ -219,6 +219,15 @@ export const datasetMethods = {
     'One page of images matching the filters, in import order.',
   ),
   countImages: method<{ count: number }>()(imageFilter, 'How many images match the filters of listImages.'),
+  imageCursors: method<{ cursors: number[] }>()(
+    imageFilter.extend({
+      after: z.number().int().nonnegative().optional(),
+      /** Images per page. */
+      every: z.number().int().min(1).max(1000),
+      pages: z.number().int().min(1).max(2000),
+    }),
+    'The `after` cursors of the next pages of listImages (one per `every` images), so a grid can jump far ahead without fetching the rows in between.',
+  ),
   getImage: method<ImageSummary>()(z.strictObject({ imageId: id }), 'Everything stored about one image.'),
   classCounts: method<ClassCounts>()(z.strictObject({}), 'Image counts per class, split and label state.'),
   getThumbnail: method<Thumbnail>()(z.strictObject({ imageId: id }), 'The preview of one image.'),

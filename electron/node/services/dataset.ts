@@ -12,7 +12,7 @@ import { importImages } from '../import/importer.js';
 import { imagePreview } from '../import/preview.js';
 import { requireFolder } from '../import/walk.js';
 import { openWorkspaceDb, type Db } from '../storage/db.js';
-import { classCounts, countImages, getImage, listImages, type ImageFilter } from '../storage/images.js';
+import { classCounts, countImages, getImage, imageCursors, listImages, type ImageFilter } from '../storage/images.js';
 import * as labels from '../storage/labels.js';
 import { lockTestSplit, setSplitRatios, splitSettings } from '../storage/splits.js';
 import { getThumbnail, getThumbnails } from '../storage/thumbnails.js';
@@ -137,6 +137,9 @@ export function datasetHandlers(ctx: ServiceContext) {
         ...(args.limit !== undefined ? { limit: args.limit } : {}),
       }),
     countImages: (args: ImageFilterArgs) => ({ count: countImages(db(), imageFilter(args)) }),
+    imageCursors: (args: ImageFilterArgs & { after?: number | undefined; every: number; pages: number }) => ({
+      cursors: imageCursors(db(), imageFilter(args), args.every, args.pages, args.after ?? 0),
+    }),
     getImage: (args: { imageId: number }) => getImage(db(), args.imageId),
     classCounts: () => classCounts(db()),
     getThumbnail: (args: { imageId: number }) => getThumbnail(db(), args.imageId),

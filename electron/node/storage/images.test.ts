@@ -1,6 +1,6 @@
 /** The grid's filters: a count always equals the rows its pages return, and the prediction filter. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { countImages, listImages, type ImageFilter } from './images.js';
+import { countImages, imageCursors, listImages, type ImageFilter } from './images.js';
 import { insertSyntheticImages, tempWorkspace, type TempWorkspace } from './testing/fixtures.js';
 
 let ws: TempWorkspace;
@@ -46,6 +46,22 @@ describe('grid filters', () => {
     expect(ids).toHaveLength(expected);
     expect([...ids].sort((a, b) => a - b)).toEqual(ids);
     expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it.each<{ name: string; filter: () => ImageFilter }>([
+    { name: 'everything', filter: () => ({}) },
+    { name: 'one class', filter: () => ({ classId: catId }) },
+    { name: 'a prediction', filter: () => ({ prediction: { runId: 1, predicted: 0 } }) },
+  ])('gives the cursors where the pages of $name start, from any page on', ({ filter }) => {
+    const ids = allPages(filter());
+    const every = 7;
+    const boundaries = ids.filter((_, i) => (i + 1) % every === 0);
+    expect(imageCursors(ws.db, filter(), every, 1000)).toEqual(boundaries);
+    // From the second cursor on, two pages: the third and fourth boundaries.
+    expect(imageCursors(ws.db, filter(), every, 2, boundaries[1])).toEqual(boundaries.slice(2, 4));
+    for (const [k, cursor] of boundaries.entries()) {
+      expect(listImages(ws.db, { ...filter(), after: cursor, limit: every }).images[0]?.id).toBe(ids[(k + 1) * every]);
+    }
   });
 
   it('returns only the images the run predicted as the class, with their current labels', () => {

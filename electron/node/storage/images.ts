@@ -214,6 +214,32 @@ export function imagePageQuery(filter: ImageFilter): { sql: string; params: Reco
   return { sql, params };
 }
 
+/** The SQL of one step of imageCursors: the id `@skip` places after the cursor (pinned by queryPlans.test.ts). */
+export function imageCursorQuery(filter: Omit<ImageFilter, 'limit'>): { sql: string; params: Record<string, unknown> } {
+  const { from, where, params, idColumn } = filterClause(filter, true);
+  const sql = `SELECT ${idColumn} AS id FROM ${from} WHERE ${where.join(' AND ')} ORDER BY ${idColumn} LIMIT 1 OFFSET @skip`;
+  return { sql, params };
+}
+
+/**
+ * The keyset cursors of the next `pages` pages of `every` images after `after`: cursor k is the id of
+ * the (k * every)-th image, so page k + 1 is `listImages({ after: cursor k })`. Each step skips along
+ * an index reading ids only, so a grid jumps to image 90,000 without fetching the rows before it.
+ */
+export function imageCursors(db: Db, filter: Omit<ImageFilter, 'limit' | 'after'>, every: number, pages: number, after = 0): number[] {
+  const { sql, params } = imageCursorQuery(filter);
+  const step = statement<[Record<string, unknown>], { id: number }>(db, sql);
+  const cursors: number[] = [];
+  let cursor = after;
+  for (let k = 0; k < pages; k++) {
+    const row = step.get({ ...params, after: cursor, skip: every - 1 });
+    if (!row) break;
+    cursor = row.id;
+    cursors.push(cursor);
+  }
+  return cursors;
+}
+
 /** The SQL of a filter's image count (the grid's scroll height); pinned by queryPlans.test.ts. */
 export function imageCountQuery(filter: Omit<ImageFilter, 'after' | 'limit'>): { sql: string; params: Record<string, unknown> } {
   const { from, where, params } = filterClause(filter, false);

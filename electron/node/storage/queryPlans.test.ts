@@ -4,7 +4,7 @@
  * Enough rows are inserted, and ANALYZE run, for the planner to choose as it will on a real workspace.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { classCountsSql, imageCountQuery, imagePageQuery, type ImageFilter } from './images.js';
+import { classCountsSql, imageCountQuery, imageCursorQuery, imagePageQuery, type ImageFilter } from './images.js';
 import { insertSyntheticImages, tempWorkspace, type TempWorkspace } from './testing/fixtures.js';
 
 let ws: TempWorkspace;
@@ -107,6 +107,21 @@ describe('query plans at scale', () => {
   ])('counts $name from an index alone (the grid\'s scroll height)', ({ filter, first }) => {
     const { sql, params } = imageCountQuery(filter);
     const steps = plan(sql, params);
+    expect(steps[0]).toBe(first);
+    expect(steps.join('\n')).not.toMatch(/TEMP B-TREE|SCAN [ip]\b/);
+  });
+
+  it.each<{ name: string; filter: ImageFilter; first: string }>([
+    { name: 'all images', filter: { after: 100 }, first: 'SEARCH i USING INTEGER PRIMARY KEY (rowid>?)' },
+    { name: 'one class', filter: { classId: 3 }, first: 'SEARCH i USING COVERING INDEX images_class (class_id=? AND rowid>?)' },
+    {
+      name: 'a prediction',
+      filter: { prediction: { runId: 1, predicted: 4 } },
+      first: 'SEARCH p USING COVERING INDEX predictions_predicted (run_id=? AND predicted=? AND image_id>?)',
+    },
+  ])('skips ahead to the next page cursor of $name along an index', ({ filter, first }) => {
+    const { sql, params } = imageCursorQuery(filter);
+    const steps = plan(sql, { ...params, skip: 499 });
     expect(steps[0]).toBe(first);
     expect(steps.join('\n')).not.toMatch(/TEMP B-TREE|SCAN [ip]\b/);
   });

@@ -3,8 +3,9 @@
  * cursor as the viewport asks for them, the focused image and the selection.
  *
  * Page p holds positions [p * PAGE, (p + 1) * PAGE). Its cursor (the id after which it starts) is the last
- * id of page p - 1, so reaching a far page means walking the pages before it once; the cursors are kept,
- * so coming back to any page seen before is one request. Only MAX_PAGES pages of rows stay in memory.
+ * id of page p - 1; a jump far ahead first asks for the cursors in between (`imageCursors`, ids only),
+ * then fetches the one page on screen. Cursors are kept, so coming back to any page is one request;
+ * only MAX_PAGES pages of rows stay in memory.
  * After an edit the pages are refetched from their cursors; when a page no longer ends where the next
  * one starts (images left or entered the filter), the cursors after it are dropped and walked again.
  */
@@ -54,10 +55,12 @@ class DatasetGrid {
   #wanted: [number, number] = [0, 0];
   #pumping = false;
   #lastUsed = new Map<number, number>();
+  /** Nothing is fetched before the view opens the grid (its viewport is known before its filter). */
+  #opened = false;
 
   constructor() {
     on('dataset.changed', () => void this.refresh());
-    on('workspace.changed', () => this.setFilter({}));
+    on('workspace.changed', () => this.#opened && this.setFilter({}));
   }
 
   imageAt(index: number): ImageSummary | undefined {
@@ -66,6 +69,16 @@ class DatasetGrid {
 
   isSelected(imageId: number): boolean {
     return this.allInFilter ? !this.selected.has(imageId) : this.selected.has(imageId);
+  }
+
+  /** The view opened: the first time, list everything; later, refresh what was shown (the place is kept). */
+  open(): void {
+    if (this.#opened) {
+      void this.refresh();
+      return;
+    }
+    this.#opened = true;
+    this.setFilter({});
   }
 
   /** A new filter: back to the top, nothing selected. */
@@ -93,6 +106,7 @@ class DatasetGrid {
 
   /** Images, labels or classes changed: recount and refetch what is on screen, keeping the place. */
   async refresh(): Promise<void> {
+    if (!this.#opened) return;
     for (let p = 0; p < this.pages.length; p++) if (this.pages[p]) this.#stale.add(p);
     await this.#count();
     void this.#pump();
@@ -130,7 +144,7 @@ class DatasetGrid {
 
   /** Fetches the wanted pages one request at a time; a newer viewport is picked up between requests. */
   async #pump(): Promise<void> {
-    if (this.#pumping) return;
+    if (this.#pumping || !this.#opened) return;
     this.#pumping = true;
     try {
       for (;;) {
@@ -138,7 +152,7 @@ class DatasetGrid {
         if (page === null) break;
         const generation = this.generation;
         try {
-          await this.#loadPage(page);
+          await this.#fetch(page);
         } catch (error) {
           if (generation === this.generation) this.error = message(error);
           break;
@@ -163,10 +177,28 @@ class DatasetGrid {
         this.#lastUsed.set(p, performance.now());
         continue;
       }
-      // An unknown cursor: walk on from the last page whose cursor is known.
-      return Math.min(p, this.#cursors.length - 1);
+      return p;
     }
     return null;
+  }
+
+  /** Loads page p; when its cursor is not known yet, asks for the cursors up to it (ids only) first. */
+  async #fetch(p: number): Promise<void> {
+    if (p < this.#cursors.length) return this.#loadPage(p);
+    const known = this.#cursors.length - 1;
+    if (p - known >= 2 && (await this.#jump(known, p - known))) return this.#loadPage(p);
+    // One page beyond what is known, or the cursors ran out early: walk one page.
+    return this.#loadPage(known);
+  }
+
+  /** Learns the cursors of the `pages` pages after page `known`; false when fewer came back. */
+  async #jump(known: number, pages: number): Promise<boolean> {
+    const generation = this.generation;
+    const after = this.#cursors[known]!;
+    const { cursors } = await call('imageCursors', { ...this.#filterArgs(), every: PAGE, pages, ...(after > 0 ? { after } : {}) });
+    if (generation !== this.generation || this.#cursors.length !== known + 1 || this.#cursors[known] !== after) return false;
+    this.#cursors.push(...cursors);
+    return cursors.length === pages;
   }
 
   async #loadPage(p: number): Promise<void> {
@@ -289,7 +321,7 @@ class DatasetGrid {
     const generation = this.generation;
     while (!this.#loaded(page)) {
       if (this.#end !== null && page > this.#end) return undefined;
-      await this.#loadPage(Math.min(page, this.#cursors.length - 1));
+      await this.#fetch(page);
       if (generation !== this.generation) return undefined;
     }
     return this.imageAt(index);
