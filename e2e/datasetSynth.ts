@@ -52,3 +52,42 @@ export async function synthesiseImages(workspace: string, { total, classes }: Sy
     db.close();
   }
 }
+
+export interface SynthRunOptions {
+  name: string;
+  /** The run's class names, in the order of its class indices. */
+  classNames: string[];
+  /** The class index the run predicted for synthetic image i (its true index is i % classNames.length). */
+  predicted: (i: number, label: number) => number;
+}
+
+/**
+ * A finished run evaluated on the validation split, as evaluateRun leaves it: the run, its snapshot of
+ * the val images and one prediction each. Images are those of synthesiseImages (their index i is id - 1).
+ */
+export function synthesiseRun(workspace: string, options: SynthRunOptions): number {
+  const db = openWorkspaceDb(workspace);
+  try {
+    return db.transaction(() => {
+      const config = JSON.stringify({ model: 'lite-16', imageSize: 32, epochs: 1, batchSize: 32 });
+      const runId = Number(
+        db.prepare("INSERT INTO runs(name, created_at, status, config, class_names, epochs_done) VALUES (?, ?, 'completed', ?, ?, 1)")
+          .run(options.name, Date.now(), config, JSON.stringify(options.classNames)).lastInsertRowid,
+      );
+      const images = db.prepare("SELECT id FROM images WHERE split = 'val' ORDER BY id").all() as { id: number }[];
+      const snapshot = db.prepare("INSERT INTO run_images(run_id, image_id, class_index, split) VALUES (?, ?, ?, 'val')");
+      const predict = db.prepare(
+        "INSERT INTO predictions(run_id, split, image_id, label, predicted, confidence, loss, probabilities) VALUES (?, 'val', ?, ?, ?, 0.9, 0.1, ?)",
+      );
+      const probabilities = Buffer.alloc(4 * options.classNames.length);
+      for (const { id } of images) {
+        const label = (id - 1) % options.classNames.length;
+        snapshot.run(runId, id, label);
+        predict.run(runId, id, label, options.predicted(id - 1, label), probabilities);
+      }
+      return runId;
+    })();
+  } finally {
+    db.close();
+  }
+}
