@@ -12,6 +12,7 @@ import type {
 } from '../../../electron/common/contract/index.js';
 import { call, on } from './api.js';
 import { errorMessage } from './format.js';
+import { thumbnailUrl } from './thumbnails.js';
 
 export type InspectSplit = 'val' | 'test';
 
@@ -131,6 +132,10 @@ class InspectStore {
     this.cell = cell;
     try {
       const rows = await call('cellImages', { runId, split: this.split, actual: cell.actual, predicted: cell.predicted, limit: CELL_PAGE });
+      // Fetch the page's thumbnails (one batched call) before showing it: the cell's images then
+      // appear in one render instead of placeholders first, which also keeps the main thread free
+      // while the thumbnails are on their way.
+      await Promise.all(rows.map((row) => thumbnailUrl(row.imageId)));
       if (request === this.cellRequest) this.cellRows = rows;
     } catch (error) {
       if (request === this.cellRequest) this.error = errorMessage(error);

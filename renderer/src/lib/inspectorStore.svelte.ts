@@ -32,6 +32,7 @@ class InspectorStore {
   opacity = $state(0.55);
   colormap = $state<ColormapName>('inferno');
   showMask = $state(true);
+  stretch = $state(true);
   error = $state<string | null>(null);
   loadingMasks = $state(false);
 
