@@ -94,8 +94,10 @@ class DatasetGrid {
     this.focusIndex = 0;
     this.#anchorIndex = 0;
     this.clearSelection();
-    void this.#count();
+    // The first page is asked for before the count: the server answers in order, and the rows are what
+    // the user waits for.
     void this.#pump();
+    void this.#count();
   }
 
   updateFilter(change: Partial<GridFilter>): void {
