@@ -1,7 +1,7 @@
 /**
  * Colour maps for attention masks, as 256-entry RGB lookup tables built by linear interpolation
  * between a few anchor colours (perceptually ordered dark → light, except 'turbo', which trades that
- * for contrast), and the drawing of a mask as an RGBA image at a chosen opacity.
+ * for contrast). Plain data, no DOM: maskImage.ts draws with them.
  */
 
 export const colormapNames = ['inferno', 'viridis', 'turbo', 'grey'] as const;
@@ -44,36 +44,6 @@ export function base64Bytes(base64: string): Uint8Array {
   const bytes = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
   return bytes;
-}
-
-/**
- * A mask (0..255 per pixel) coloured through a map, every pixel at the same opacity (0..1). With
- * `stretch`, the mask's own min..max spans the whole map: early in training a sigmoid mask sits near
- * 0.5 everywhere, and its structure only shows stretched.
- */
-export function maskImageData(values: Uint8Array, width: number, height: number, colormap: ColormapName, opacity: number, stretch = false): ImageData {
-  const table = colormapTable(colormap);
-  const image = new ImageData(width, height);
-  const alpha = Math.round(Math.min(1, Math.max(0, opacity)) * 255);
-  let low = 0;
-  let high = 255;
-  if (stretch) {
-    low = 255;
-    high = 0;
-    for (let p = 0; p < width * height; p++) {
-      low = Math.min(low, values[p]!);
-      high = Math.max(high, values[p]!);
-    }
-  }
-  const scale = high > low ? 255 / (high - low) : 0;
-  for (let p = 0; p < width * height; p++) {
-    const v = Math.round((values[p]! - low) * scale) * 3;
-    image.data[p * 4] = table[v]!;
-    image.data[p * 4 + 1] = table[v + 1]!;
-    image.data[p * 4 + 2] = table[v + 2]!;
-    image.data[p * 4 + 3] = alpha;
-  }
-  return image;
 }
 
 /** "stage2_attn1_mask" → "Stage 2 · module 1". */

@@ -11,7 +11,7 @@ export function fixed(value: number | null | undefined, digits = 3): string {
 /** 68,122 → "68.1 k"; 31,810,728 → "31.8 M". */
 export function compactCount(value: number): string {
   if (value >= 1e6) return `${(value / 1e6).toFixed(value >= 1e7 ? 1 : 2)} M`;
-  if (value >= 1e3) return `${(value / 1e3).toFixed(1)} k`;
+  if (value >= 1e3) return `${(Math.round(value / 100) / 10).toFixed(1)} k`;
   return String(value);
 }
 

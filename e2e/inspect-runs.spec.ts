@@ -1,0 +1,38 @@
+/**
+ * The Runs view's comparison on two finished runs synthesised into the workspace (no training): curves
+ * side by side, the configuration diff, and the per-image regression diff between them.
+ */
+import { synthesiseRuns } from '../electron/node/storage/testing/syntheticRuns.js';
+import { expect, screenshotPath, test } from './fixtures.js';
+import { openView } from './trainingHelpers.js';
+
+test('compares two runs: curves side by side and the images fixed or broken from A to B', async ({ page, studio }) => {
+  const [baseline, candidate] = await synthesiseRuns(studio.workspace, {
+    valImages: 400,
+    classes: 5,
+    runs: [
+      { name: 'baseline', accuracy: 0.5, seed: 1, epochs: 3 },
+      { name: 'candidate', accuracy: 0.8, seed: 2, epochs: 5 },
+    ],
+  });
+  await page.goto(studio.url);
+  await openView(page, 'Runs');
+  await expect(page.getByTestId('run-row')).toHaveCount(2);
+
+  await page.getByRole('checkbox', { name: `Compare run #${baseline}` }).check();
+  await page.getByRole('checkbox', { name: `Compare run #${candidate}` }).check();
+  const compare = page.getByTestId('compare');
+  await expect(compare).toContainText(`A #${baseline} baseline`);
+  // Epochs 1..5 of the longer run on one x axis; train and validation of A and B in the legend.
+  await expect(compare.getByTestId('compare-loss')).toHaveAttribute('data-points', '5');
+  await expect(compare.getByTestId('compare-accuracy').locator('.u-legend .u-series')).toHaveCount(4);
+
+  const summary = compare.getByTestId('diff-summary');
+  await expect(summary).toContainText('fixed');
+  const [fixedCount, brokenCount] = (await summary.textContent())!.match(/\d+/g)!.map(Number);
+  // B is right far more often than A: more images fixed than broken.
+  expect(fixedCount).toBeGreaterThan(brokenCount!);
+  await expect(compare.getByTestId('regression-diff').locator('li')).toHaveCount(Math.min(300, fixedCount! + brokenCount!));
+  await expect(compare.getByTestId('regression-diff').locator('li.fixed img').first()).toBeVisible();
+  await page.screenshot({ path: screenshotPath('runs-compare'), fullPage: true });
+});

@@ -1,0 +1,66 @@
+/** The renderer's pure helpers: chart series alignment, the time estimate, colour maps and number formats. */
+import { describe, expect, it } from 'vitest';
+import { colormapNames, colormapTable, moduleLabel } from '../../renderer/src/lib/colormaps.js';
+import { alignSeries } from '../../renderer/src/lib/curves.js';
+import { estimateTraining } from '../../renderer/src/lib/estimate.js';
+import { compactCount, duration, percent } from '../../renderer/src/lib/format.js';
+
+describe('alignSeries', () => {
+  it('puts per-batch and per-epoch points on one sorted x axis with gaps as null', () => {
+    const train = [{ x: 0.5, y: 2 }, { x: 1, y: 1.8 }, { x: 1.5, y: 1.6 }];
+    const val = [{ x: 1, y: 1.9 }];
+    expect(alignSeries([train, val])).toEqual([[0.5, 1, 1.5], [2, 1.8, 1.6], [null, 1.9, null]]);
+  });
+});
+
+describe('estimateTraining', () => {
+  const measured = { runId: 3, imagesPerSecond: 100, imageSize: 16, batchSize: 50, backend: 'wasm' };
+
+  it('says nothing without a measured speed', () => {
+    expect(estimateTraining(null, { imageSize: 16, epochs: 2, trainImages: 800, valImages: 100 })).toBeNull();
+  });
+
+  it('uses the measured speed at the same size: train plus a third-cost validation pass per epoch', () => {
+    const estimate = estimateTraining(measured, { imageSize: 16, epochs: 2, trainImages: 800, valImages: 300 })!;
+    expect(estimate.seconds).toBeCloseTo(2 * (8 + 1));
+    expect(estimate.basis).toContain('measured (run #3, wasm)');
+  });
+
+  it('scales a speed measured at another size by the pixel count, and says so', () => {
+    const estimate = estimateTraining(measured, { imageSize: 32, epochs: 1, trainImages: 800, valImages: 0 })!;
+    expect(estimate.imagesPerSecond).toBeCloseTo(25);
+    expect(estimate.basis).toMatch(/scaled from 100 img\/s at 16×16/);
+  });
+});
+
+describe('colour maps', () => {
+  it.each(colormapNames)('%s runs over 256 entries from its first anchor to its last', (name) => {
+    const table = colormapTable(name);
+    expect(table).toHaveLength(768);
+    if (name === 'grey') expect([...table.slice(0, 3), ...table.slice(765)]).toEqual([0, 0, 0, 255, 255, 255]);
+  });
+
+  it('names attention modules in words', () => {
+    expect(moduleLabel('stage2_attn1_mask')).toBe('Stage 2 · module 1');
+  });
+});
+
+describe('formats', () => {
+  it.each([
+    [68_122, '68.1 k'],
+    [262_650, '262.7 k'],
+    [1_030_394, '1.03 M'],
+    [31_810_728, '31.8 M'],
+  ])('compactCount(%i) = %s', (value, text) => expect(compactCount(value)).toBe(text));
+
+  it.each([
+    [42, '42 s'],
+    [185, '3 min 05 s'],
+    [7440, '2 h 04 min'],
+  ])('duration(%i) = %s', (seconds, text) => expect(duration(seconds)).toBe(text));
+
+  it('prints missing values as a dash', () => {
+    expect(percent(null)).toBe('–');
+    expect(duration(Number.NaN)).toBe('–');
+  });
+});
