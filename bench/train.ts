@@ -126,7 +126,8 @@ async function runTfjs(options: Options, variant: VariantName, threads: number):
     backend: backend.name,
     threads: backend.threads,
     batch,
-    params: model.countParams(),
+    // Trainable weights only, as PyTorch's parameters() (BN moving statistics are buffers there).
+    params: model.trainableWeights.reduce((sum, w) => sum + w.shape.reduce((a, b) => a * (b ?? 1), 1), 0),
     fusedBatchNormRelu: !options.stock,
     train_img_s: round1(batch / best(train)),
     train_img_s_median: round1(batch / median(train)),
