@@ -127,7 +127,7 @@ async function runTfjs(options: Options, variant: VariantName, threads: number):
     threads: backend.threads,
     batch,
     // Trainable weights only, as PyTorch's parameters() (BN moving statistics are buffers there).
-    params: model.trainableWeights.reduce((sum, w) => sum + w.shape.reduce((a, b) => a * (b ?? 1), 1), 0),
+    params: model.trainableWeights.reduce((sum, w) => sum + tf.util.sizeFromShape(w.shape as number[]), 0),
     fusedBatchNormRelu: !options.stock,
     train_img_s: round1(batch / best(train)),
     train_img_s_median: round1(batch / median(train)),
