@@ -53,6 +53,16 @@ class InspectStore {
       if (this.evaluating && event.jobId === `run-${this.runId}-evaluate`) this.progress = event;
     });
     on('dataset.changed', () => void this.loadClassIds());
+    on('workspace.changed', () => {
+      this.runId = null;
+      this.run = null;
+      this.evaluation = null;
+      this.cell = null;
+      this.cellRows = [];
+      this.topLosses = [];
+      this.pairs = [];
+      this.issues = [];
+    });
   }
 
   async open(runId: number, split: InspectSplit = this.split): Promise<void> {

@@ -26,8 +26,6 @@ class RunStore {
   error = $state<string | null>(null);
   busy = $state(false);
 
-  readonly isActive = $derived(this.current !== null && activeStatuses.includes(this.current.status));
-
   constructor() {
     on('run.batch', (event) => {
       if (event.runId !== this.current?.id) return;
