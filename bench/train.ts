@@ -74,6 +74,7 @@ interface TfjsRun {
 const best = (times: number[]): number => Math.min(...times);
 const median = (times: number[]): number => [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)];
 const round1 = (x: number): number => Math.round(x * 10) / 10;
+const round3 = (x: number): number => Math.round(x * 1000) / 1000;
 
 function wasmHeapBytes(): number | null {
   const module = (tf.backend() as unknown as { wasm?: { wasmMemory?: { buffer: ArrayBufferLike }; asm?: { memory?: { buffer: ArrayBufferLike } }; HEAPU8?: Uint8Array } }).wasm;
@@ -206,9 +207,9 @@ async function main(): Promise<void> {
       torch,
       ratio: bestTorch && bestTorchInfer
         ? {
-            train: round1((100 * bestTfjs.train_img_s) / bestTorch.train_img_s) / 100,
+            train: round3(bestTfjs.train_img_s / bestTorch.train_img_s),
             train_vs: `tfjs ${bestTfjs.threads} thread(s) vs PyTorch ${bestTorch.layout} ${maxThreads} thread(s)`,
-            infer: round1((100 * Math.max(...tfjs.map((t) => t.infer_img_s))) / bestTorchInfer) / 100,
+            infer: round3(Math.max(...tfjs.map((t) => t.infer_img_s)) / bestTorchInfer),
           }
         : null,
     });
