@@ -3,7 +3,7 @@
  * test accuracy and wall time as JSON: the engine issue's accuracy figure.
  *
  *   npm run bench:fashion-mnist -- --model lite-32 --epochs 4 [--batch-size 128] [--lr 0.1]
- *     [--max-minutes 30] [--backend wasm] [--threads 2] [--train-limit N] [--json]
+ *     [--max-minutes 30] [--backend wasm] [--threads 2] [--train-limit N] [--unfused] [--json]
  *
  * Recipe (spec §4.3): SGD with Nesterov momentum 0.9, weight decay 5e-4, cosine schedule with 10 %
  * warm-up, pad-2 random crop and horizontal flip (Fashion-MNIST only), per-channel normalisation from
@@ -14,7 +14,9 @@ import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, isBackendName } from '../ml/engine/backends.js';
 import { fashionMnistClasses, loadFashionMnist } from '../ml/data/idx.js';
+import { fuseBatchNormRelu } from '../ml/layers/fuseBatchNormRelu.js';
 import { buildModel, countParams, isVariantName } from '../ml/model/index.js';
+import { hasFusedBatchNormRelu } from '../ml/wasm/batchNormRelu.js';
 import { InMemoryDataSource } from '../ml/train/dataSource.js';
 import { evaluateSource } from '../ml/train/evaluate.js';
 import { Trainer } from '../ml/train/trainer.js';
@@ -31,6 +33,7 @@ const { values } = parseArgs({
     threads: { type: 'string' },
     'train-limit': { type: 'string' },
     seed: { type: 'string', default: '1' },
+    unfused: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
   },
 });
@@ -56,7 +59,10 @@ const trainSource = all.subset(Int32Array.from({ length: trainCount }, (_, i) =>
 const valSource = all.subset(Int32Array.from({ length: heldOut }, (_, i) => train.count - heldOut + i));
 const testSource = new InMemoryDataSource({ images: test.images, labels: test.labels, imageShape: shape, numClasses: 10 });
 
-const network = buildModel(model, { inputShape: [...shape], numClasses: fashionMnistClasses.length });
+const built = buildModel(model, { inputShape: [...shape], numClasses: fashionMnistClasses.length });
+// As the studio trains: fused BatchNorm+ReLU layers where the backend has the kernels (--unfused: stock layers).
+const fused = !values.unfused && hasFusedBatchNormRelu();
+const network = fused ? fuseBatchNormRelu(built) : built;
 log(`${model}: ${countParams(network)} parameters; ${trainCount} train / ${heldOut} validation / ${test.count} test images`);
 
 const started = performance.now();
@@ -90,6 +96,7 @@ const result = {
   dataset: 'fashion-mnist',
   model,
   parameters: countParams(network),
+  fusedBatchNormRelu: fused,
   backend: backend.name,
   threads: backend.threads,
   epochsCompleted: outcome.position.epoch,

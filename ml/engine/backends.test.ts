@@ -40,3 +40,23 @@ describe('initBackend', () => {
     expect(diff).toBeLessThan(1e-3);
   });
 });
+
+describe('the wasm heap guard', () => {
+  it('refuses an allocation the 4 GiB heap cannot hold with a clear error, and the backend keeps working', async () => {
+    await initBackend('wasm', { threads: 1 });
+    const before = tf.memory().numTensors;
+    // 1.1 G floats: 4.4 GB, more than WebAssembly can address. Without the guard tfjs would place the
+    // tensor at address 0 and corrupt the module.
+    const [a, b] = [tf.ones([1100, 1, 1]), tf.ones([1, 1024, 1024])];
+    expect(() => tf.add(a, b)).toThrow(/ran out of memory: 4400 MiB .*Lower the batch size/);
+    // Two blocks that fit one at a time but not together: malloc itself fails.
+    const big = tf.tidy(() => tf.add(a.slice(0, 600), b));
+    expect(() => tf.tidy(() => tf.add(a.slice(0, 500), b))).toThrow(/ran out of memory: 2000 MiB more did not fit/);
+    big.dispose();
+    tf.dispose([a, b]);
+    expect(tf.memory().numTensors).toBe(before);
+    const sum = tf.tidy(() => tf.add(tf.ones([4]), tf.ones([4])).sum());
+    expect(sum.dataSync()[0]).toBe(8);
+    sum.dispose();
+  });
+});

@@ -8,6 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { registerWasmKernels } from '../wasm/register.js';
+import { guardWasmAllocations } from './wasmHeap.js';
 import { isNode, unrefWasmThreads, withNodeWasmThreads } from './wasmThreads.js';
 
 export const backendPreference = ['tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
@@ -202,6 +203,7 @@ async function initWasm(requested: number | undefined): Promise<InitializedBacke
   const threads = Math.max(1, Math.floor(requested ?? (await defaultThreads())));
   const running = tf.engine().registry.wasm !== undefined;
   if (running && wasm.getThreadsCount() === threads && tf.getBackend() === 'wasm') {
+    guardWasmAllocations((tf.backend() as unknown as { wasm: unknown }).wasm);
     return { name: 'wasm', threads, detail: `WASM SIMD, ${threads} thread(s), project kernels registered` };
   }
   if (running) recreateWasmBackend();
@@ -210,7 +212,9 @@ async function initWasm(requested: number | undefined): Promise<InitializedBacke
   const { problem } = await withNodeWasmThreads(threads, async () => {
     if (!(await tf.setBackend('wasm'))) throw new Error('the WASM backend failed to initialise');
   });
-  if (isNode()) unrefWasmThreads((tf.backend() as unknown as { wasm: unknown }).wasm);
+  const module = (tf.backend() as unknown as { wasm: unknown }).wasm;
+  guardWasmAllocations(module);
+  if (isNode()) unrefWasmThreads(module);
   const actual = wasm.getThreadsCount();
   const notes = [`WASM SIMD, ${actual} thread(s), project kernels registered`];
   if (problem) notes.push(problem);

@@ -76,3 +76,26 @@ export function fuseBatchNormRelu(model: tf.LayersModel): tf.LayersModel {
   fused.setWeights(weights);
   return fused;
 }
+
+/**
+ * The inverse of `fuseBatchNormRelu`: plain BatchNormalization layers followed by ReLU activations,
+ * same names and weights. For exports, so the saved model needs no project layer to load. A model
+ * without fused layers is returned as it is.
+ */
+export function unfuseBatchNormRelu(model: tf.LayersModel): tf.LayersModel {
+  const config = model.getConfig() as unknown as ModelConfig;
+  const fusedNames = new Set(config.layers.filter((layer) => layer.className === 'BatchNormRelu').map((layer) => layer.name));
+  if (fusedNames.size === 0) return model;
+  for (const layer of config.layers) {
+    if (layer.className === 'BatchNormRelu') {
+      layer.className = 'BatchNormalization';
+      continue;
+    }
+    const inbound = inboundNames(layer);
+    const followsFused = inbound.length === 1 && fusedNames.has(inbound[0]!);
+    if (followsFused && layer.className === 'Activation' && layer.config.activation === 'linear') layer.config.activation = 'relu';
+  }
+  const plain = tf.LayersModel.fromConfig(tf.LayersModel, config as unknown as tf.serialization.ConfigDict) as tf.LayersModel;
+  plain.setWeights(model.getWeights());
+  return plain;
+}

@@ -14,6 +14,8 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 // Registers the network's custom layers, without which `tf.loadLayersModel` cannot rebuild a checkpoint.
 import '../model/index.js';
+// And the fused BatchNorm+ReLU layer the studio trains with (see ml/layers/fuseBatchNormRelu.ts).
+import '../layers/batchNormRelu.js';
 import { fileSystemIO } from '../model/io.js';
 import { publishDirectory, writeFileDurably } from './atomicDir.js';
 import type { OptimizerState } from './optimizer.js';

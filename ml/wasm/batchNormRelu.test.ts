@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../engine/backends.js';
 import { BatchNormRelu } from '../layers/batchNormRelu.js';
-import { fusableBatchNormReluPairs, fuseBatchNormRelu } from '../layers/fuseBatchNormRelu.js';
+import { fusableBatchNormReluPairs, fuseBatchNormRelu, unfuseBatchNormRelu } from '../layers/fuseBatchNormRelu.js';
 import { batchNormReluTraining, hasFusedBatchNormRelu } from './batchNormRelu.js';
 import { channelKernels } from './simd/channelKernels.js';
 import { pseudoRandom, relativeError, runOn } from './testing.js';
@@ -125,5 +125,22 @@ describe('BatchNormRelu layer and fuseBatchNormRelu', () => {
     expect(restored.getLayer('bn').getConfig()).toEqual(fused.getLayer('bn').getConfig());
     fused.dispose();
     restored.dispose();
+  });
+
+  it('unfuses back to stock BatchNormalization + ReLU with the same names, weights and outputs', async () => {
+    await tf.setBackend('wasm');
+    const model = tinyModel();
+    const fused = fuseBatchNormRelu(model);
+    const plain = unfuseBatchNormRelu(fused);
+    const reluOfPair = new Set(fusableBatchNormReluPairs(model).map(([, relu]) => relu));
+    expect(plain.layers.map((l) => l.getClassName())).toEqual(model.layers.map((l) => reluOfPair.has(l.name) ? 'Activation' : l.getClassName()));
+    expect(plain.layers.map((l) => l.name)).toEqual(model.layers.map((l) => l.name));
+    expect(JSON.stringify(plain.toJSON(null, false))).not.toContain('BatchNormRelu');
+    const x = tf.tensor4d(pseudoRandom(2 * 6 * 6 * 3, 5), [2, 6, 6, 3]);
+    const [a, b] = [fused, plain].map((m) => tf.tidy(() => (m.predict(x) as tf.Tensor).dataSync() as Float32Array));
+    expect(relativeError(b, a)).toBeLessThan(TOLERANCE);
+    expect(unfuseBatchNormRelu(model)).toBe(model);
+    x.dispose();
+    [model, fused, plain].forEach((m) => m.dispose());
   });
 });

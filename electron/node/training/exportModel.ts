@@ -7,6 +7,7 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { unfuseBatchNormRelu } from '../../../ml/layers/fuseBatchNormRelu.js';
 import { fileSystemIO } from '../../../ml/model/io.js';
 import { predictSource } from '../../../ml/train/evaluate.js';
 import { StudioError } from '../../common/errors.js';
@@ -37,7 +38,14 @@ export async function exportRunModel(db: Db, models: RunModels, runId: number, f
     model: run.config.model,
     run: run.id,
   };
-  await loaded.model.save(fileSystemIO(folder));
+  // Stock layers where the run trained with fused BatchNorm+ReLU: the folder loads without project code
+  // beyond the network's own layers.
+  const plain = unfuseBatchNormRelu(loaded.model);
+  try {
+    await plain.save(fileSystemIO(folder));
+  } finally {
+    if (plain !== loaded.model) plain.dispose();
+  }
   await writeFile(path.join(folder, 'labels.json'), JSON.stringify(run.classNames, null, 2));
   await writeFile(path.join(folder, 'preprocessing.json'), JSON.stringify(preprocessing, null, 2));
 

@@ -3,7 +3,7 @@
  * a user imports them, real tfjs training steps in a real worker thread, evaluation, masks, export.
  * Images are trained at 16x16 to keep the suite short on two cores.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -106,6 +106,13 @@ describe('a training run on CIFAR-10 images', () => {
     expect(JSON.parse(readFileSync(path.join(folder, 'labels.json'), 'utf8'))).toHaveLength(10);
     const model = JSON.parse(readFileSync(path.join(folder, 'model.json'), 'utf8')) as { format: string };
     expect(model.format).toBe('layers-model');
+    // The run trained with fused BatchNorm+ReLU layers (wasm); the export has stock layers only.
+    const checkpoints = path.join(workspace, 'runs', String(runId), 'checkpoints');
+    const latest = readdirSync(checkpoints).sort().at(-1)!;
+    expect(readFileSync(path.join(checkpoints, latest, 'model', 'model.json'), 'utf8')).toContain('"BatchNormRelu"');
+    const exported = readFileSync(path.join(folder, 'model.json'), 'utf8');
+    expect(exported).not.toContain('BatchNormRelu');
+    expect(exported).toContain('"BatchNormalization"');
   });
 
   it('predicts files, naming the ones it cannot read', async () => {

@@ -3,9 +3,12 @@
  * backend → model (fresh, or the last checkpoint) → Trainer, with a checkpoint, the epoch's metrics
  * and the attention-mask panel stored after every epoch. Reports through `post`; obeys `control`.
  */
+import type { LayersModel } from '@tensorflow/tfjs';
 import { initBackend, isBackendName, probeBackends, chooseBackend } from '../../../ml/engine/backends.js';
 import { AttentionInspector } from '../../../ml/inspect/masks.js';
-import { buildModel, isVariantName } from '../../../ml/model/index.js';
+import { fuseBatchNormRelu } from '../../../ml/layers/fuseBatchNormRelu.js';
+import { buildModel, isVariantName, type VariantName } from '../../../ml/model/index.js';
+import { hasFusedBatchNormRelu } from '../../../ml/wasm/batchNormRelu.js';
 import { disposeOptimizerState } from '../../../ml/train/checkpoint.js';
 import { CheckpointStore } from '../../../ml/train/checkpointStore.js';
 import { Trainer, type EpochReport, type TrainingConfig } from '../../../ml/train/trainer.js';
@@ -113,9 +116,7 @@ export async function runTraining(data: TrainWorkerData, post: (message: TrainMe
 
     const store = new CheckpointStore(checkpointRoot(data.workspace, run.id));
     const latest = await store.loadLatest();
-    const model =
-      latest?.model ??
-      buildModel(config.model, { inputShape: [config.imageSize, config.imageSize, channels], numClasses, fusion: config.fusion, maskActivation: config.maskActivation });
+    const model = latest?.model ?? freshModel(config.model, config, channels, numClasses);
     const panel = validation ? maskPanel(valImages) : [];
     const panelSource = new RunDataSource(db, panel, numClasses, config.imageSize, channels);
     const inspector = new AttentionInspector(model);
@@ -220,4 +221,19 @@ async function panelFrames(source: RunDataSource, panel: RunImage[], inspector: 
     });
   }
   return frames;
+}
+
+/**
+ * The run's network, newly initialised. Where the backend has the fused BatchNorm+ReLU kernels (wasm),
+ * every BN+ReLU pair trains as one layer: the same function and weights, about half the activation
+ * memory and less time per step. Exports are unfused again (exportModel.ts).
+ */
+function freshModel(variant: VariantName, config: RunConfig, channels: 1 | 3, numClasses: number): LayersModel {
+  const built = buildModel(variant, {
+    inputShape: [config.imageSize, config.imageSize, channels], numClasses, fusion: config.fusion, maskActivation: config.maskActivation,
+  });
+  if (!hasFusedBatchNormRelu()) return built;
+  const fused = fuseBatchNormRelu(built);
+  built.dispose();
+  return fused;
 }
