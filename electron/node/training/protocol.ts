@@ -1,6 +1,6 @@
 /** Messages between the studio and its ML worker threads. Plain structured-clone data only. */
 import type { ExportReport } from './exportModel.js';
-import type { EpochMetrics, ImageMasks, MaskFrame, RunEvaluation, RunStatus } from '../../common/contract/runs.js';
+import type { EpochMetrics, ImageMasks, MaskFrame, RunBatchEvent, RunEvaluation, RunStatus } from '../../common/contract/runs.js';
 
 export interface TrainWorkerData {
   kind: 'train';
@@ -26,20 +26,7 @@ export type TrainControl = { type: 'pause' } | { type: 'resume' } | { type: 'sto
 export type TrainMessage =
   | { type: 'status'; status: RunStatus; backend?: string; detail?: string }
   | { type: 'cache'; done: number; total: number }
-  | {
-      type: 'batch';
-      epoch: number;
-      epochs: number;
-      batch: number;
-      batchesPerEpoch: number;
-      step: number;
-      totalSteps: number;
-      loss: number;
-      accuracy: number;
-      learningRate: number;
-      imagesPerSecond: number;
-      etaSeconds: number;
-    }
+  | ({ type: 'batch' } & Omit<RunBatchEvent, 'runId'>)
   | { type: 'epoch'; epochs: number; metrics: EpochMetrics }
   | { type: 'masks'; epoch: number; frames: MaskFrame[] }
   | { type: 'finished'; status: 'completed' | 'stopped'; epochsDone: number; trainImagesPerSecond: number }
