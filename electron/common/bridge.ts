@@ -6,4 +6,11 @@ export interface StudioBridge {
   call(method: string, args: unknown): Promise<RpcResponse>;
   /** Subscribes to pushed events; returns the unsubscribe function. */
   onEvent(listener: (event: string, payload: unknown) => void): () => void;
+  /**
+   * Electron only (the desktop window): the system's folder picker; resolves with the chosen folder's
+   * absolute path, or null when the user cancels. Browser mode has no such call: a page types a path.
+   */
+  pickFolder?(): Promise<string | null>;
+  /** Electron only: where a file or folder dropped on the window lives on disk ('' when unknown). */
+  pathForFile?(file: File): string;
 }

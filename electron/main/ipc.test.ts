@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { EventHub } from '../node/events.js';
 import { createDispatcher } from '../node/rpc/dispatch.js';
 import { createHandlers } from '../node/services/index.js';
-import { createCallHandler } from './ipc.js';
+import { createCallHandler, createPickFolderHandler } from './ipc.js';
 
 const index = 'file:///opt/Attention%20Studio/resources/app.asar/dist/renderer/index.html';
 const handle = createCallHandler(createDispatcher(createHandlers({ mode: 'electron', workspace: null, events: new EventHub() })), index);
@@ -29,4 +29,19 @@ describe('Electron IPC transport', () => {
       expect(response.ok).toBe(false);
     },
   );
+});
+
+describe('native folder picker', () => {
+  it('opens the dialog for the studio window only, and maps cancel to null', async () => {
+    let opened = 0;
+    const choose = (result: { canceled: boolean; filePaths: string[] }) =>
+      createPickFolderHandler(async () => {
+        opened++;
+        return result;
+      }, index);
+    expect(await choose({ canceled: false, filePaths: ['/data/flowers'] })({ senderFrame: topFrame })).toBe('/data/flowers');
+    expect(await choose({ canceled: true, filePaths: [] })({ senderFrame: topFrame })).toBeNull();
+    expect(await choose({ canceled: false, filePaths: ['/etc'] })({ senderFrame: { url: 'https://example.com/', parent: null } })).toBeNull();
+    expect(opened).toBe(2);
+  });
 });

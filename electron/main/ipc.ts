@@ -22,3 +22,21 @@ export function createCallHandler(dispatch: Dispatch, rendererIndex: string) {
     return respond(dispatch, id, envelope.method, envelope.args);
   };
 }
+
+/** What `dialog.showOpenDialog` resolves with (the parts used). */
+export interface OpenDialogResult {
+  canceled: boolean;
+  filePaths: string[];
+}
+
+/**
+ * The native folder picker behind `window.studio.pickFolder()`: only the studio's own top frame may
+ * open it; resolves with the chosen folder or null (cancelled or refused).
+ */
+export function createPickFolderHandler(showDialog: () => Promise<OpenDialogResult>, rendererIndex: string) {
+  return async (event: { senderFrame: SenderFrame | null }): Promise<string | null> => {
+    if (!isTrustedFrame(event.senderFrame, rendererIndex)) return null;
+    const result = await showDialog();
+    return result.canceled ? null : (result.filePaths[0] ?? null);
+  };
+}

@@ -3,17 +3,17 @@
  * locked-down window (context isolation, sandbox, no Node in the renderer, strict CSP, no navigation,
  * no new windows, every IPC sender checked).
  */
-import { app, BrowserWindow, ipcMain, session, shell } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, session, shell } from 'electron';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { CALL_CHANNEL, EVENT_CHANNEL } from '../common/channels.js';
+import { CALL_CHANNEL, EVENT_CHANNEL, PICK_FOLDER_CHANNEL } from '../common/channels.js';
 import { EventHub } from '../node/events.js';
 import { packageRoot, rendererDist } from '../node/paths.js';
 import { createDispatcher } from '../node/rpc/dispatch.js';
 import { contentSecurityPolicy } from '../node/server/browserServer.js';
 import { createHandlers } from '../node/services/index.js';
 import { defaultWorkspace } from '../node/workspace.js';
-import { createCallHandler } from './ipc.js';
+import { createCallHandler, createPickFolderHandler } from './ipc.js';
 
 const rendererIndex = pathToFileURL(path.join(rendererDist(), 'index.html')).href;
 
@@ -75,6 +75,10 @@ void app.whenReady().then(() => {
   ipcMain.handle(CALL_CHANNEL, createCallHandler(dispatch, rendererIndex));
 
   let window = createWindow();
+  ipcMain.handle(
+    PICK_FOLDER_CHANNEL,
+    createPickFolderHandler(() => dialog.showOpenDialog(window, { title: 'Import a folder of images', properties: ['openDirectory'] }), rendererIndex),
+  );
   events.subscribe((event, payload) => {
     if (!window.isDestroyed()) window.webContents.send(EVENT_CHANNEL, { event, payload });
   });

@@ -1,9 +1,10 @@
 /**
- * The sandboxed preload: the renderer gets `window.studio` with `call` and `onEvent`, nothing else. No
- * Node or Electron object crosses the bridge, so a compromised page can only speak the contract.
+ * The sandboxed preload: the renderer gets `window.studio` with `call` and `onEvent`, plus the folder
+ * picker and the path of a dropped file. No Node or Electron object crosses the bridge, so a compromised
+ * page can only speak the contract (and open a dialog only the user can answer).
  */
-import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
-import { CALL_CHANNEL, EVENT_CHANNEL } from '../common/channels.js';
+import { contextBridge, ipcRenderer, webUtils, type IpcRendererEvent } from 'electron';
+import { CALL_CHANNEL, EVENT_CHANNEL, PICK_FOLDER_CHANNEL } from '../common/channels.js';
 import type { StudioBridge } from '../common/bridge.js';
 import type { RpcResponse } from '../common/contract/wire.js';
 
@@ -18,6 +19,8 @@ const bridge: StudioBridge = {
       ipcRenderer.removeListener(EVENT_CHANNEL, handler);
     };
   },
+  pickFolder: () => ipcRenderer.invoke(PICK_FOLDER_CHANNEL) as Promise<string | null>,
+  pathForFile: (file) => webUtils.getPathForFile(file),
 };
 
 contextBridge.exposeInMainWorld('studio', bridge);

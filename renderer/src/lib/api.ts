@@ -91,3 +91,17 @@ export function on<E extends EventName>(event: E, listener: (payload: StudioEven
     if (name === event) listener(payload as StudioEvents[E]);
   });
 }
+
+/** The system folder picker, in the desktop window only (browser mode types a path instead). */
+export const canPickFolder = typeof bridge.pickFolder === 'function';
+
+export async function pickFolder(): Promise<string | null> {
+  return bridge.pickFolder ? bridge.pickFolder() : null;
+}
+
+/** Where a dropped file or folder lives on disk: known in the desktop window, never to a web page. */
+export function droppedPath(file: File): string {
+  const fromBridge = bridge.pathForFile?.(file) ?? '';
+  // Electron before 32 put the path on the File itself.
+  return fromBridge || ((file as File & { path?: string }).path ?? '');
+}
