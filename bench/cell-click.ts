@@ -9,14 +9,12 @@
  *
  *   npm run bench:cell-click -- [--images 10000] [--classes 10] [--json]
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
 import { parseArgs } from 'node:util';
-import { chromium } from '@playwright/test';
 import { synthesiseRuns } from '../electron/node/storage/testing/syntheticRuns.js';
+import { launchChromium, quantile, serveStudio } from './studio.js';
 
 const TARGET_MS = 150;
 
@@ -26,18 +24,6 @@ const { values } = parseArgs({
 const valImages = Number(values.images);
 const classCount = Number(values.classes);
 const log = (line: string) => values.json || console.error(line);
-
-async function serve(workspace: string) {
-  const child = spawn(process.execPath, ['bin/attention-studio.js', 'serve', '--json', '--workspace', workspace], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, ATTENTION_STUDIO_HOME: path.join(workspace, '.home') },
-  });
-  const first = await new Promise<string>((resolve, reject) => {
-    readline.createInterface({ input: child.stdout! }).once('line', resolve);
-    child.once('exit', (code) => reject(new Error(`serve exited with ${code} (run \`npm run build\` first)`)));
-  });
-  return { url: (JSON.parse(first) as { url: string }).url, child };
-}
 
 /**
  * The in-page timer, as source text: tsx would wrap a function written here in helpers that do not
@@ -61,22 +47,13 @@ window.timeCell = (cell, expected) => new Promise((resolve, reject) => {
   requestAnimationFrame(check);
 });`;
 
-function quantile(sorted: number[], q: number): number {
-  const position = (sorted.length - 1) * q;
-  const low = Math.floor(position);
-  return sorted[low]! + (sorted[Math.min(sorted.length - 1, low + 1)]! - sorted[low]!) * (position - low);
-}
-
 const root = mkdtempSync(path.join(os.tmpdir(), 'bench-cell-click-'));
 const workspace = path.join(root, 'workspace');
 const started = performance.now();
 const [runId] = await synthesiseRuns(workspace, { valImages, classes: classCount, runs: [{ name: 'cell-click bench', accuracy: 0.6, seed: 7 }] });
 log(`synthesised ${valImages} validation images in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-const { url, child } = await serve(workspace);
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-});
+const { url, child } = await serveStudio(workspace);
+const browser = await launchChromium();
 try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 840 } });
   await page.goto(url);
