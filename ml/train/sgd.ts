@@ -11,6 +11,7 @@
  * at once instead of decaying out of the velocity.
  */
 import * as tf from '@tensorflow/tfjs';
+import { SgdUpdate } from '../wasm/kernels/SgdUpdate.js';
 import { SlotOptimizer, type TrainableParam } from './optimizer.js';
 
 export interface SgdConfig {
@@ -39,12 +40,14 @@ export class SgdOptimizer extends SlotOptimizer {
 
   applyGradients(params: TrainableParam[], gradients: (tf.Tensor | undefined)[], learningRate: number): void {
     this.checkGradients(params, gradients);
+    const fused = tf.getKernel(SgdUpdate, tf.getBackend()) !== undefined;
     params.forEach((param, i) => {
       const gradient = gradients[i];
       if (!gradient) return;
-      const velocity = tf.tidy(() => {
+      const decay = param.decay ? this.weightDecay : 0;
+      const velocity = fused ? this.fusedStep(param.variable, gradient, this.slots[i]?.[0], decay, learningRate) : tf.tidy(() => {
         const w = param.variable;
-        const g = param.decay && this.weightDecay > 0 ? tf.add(gradient, tf.mul(w, this.weightDecay)) : gradient;
+        const g = decay > 0 ? tf.add(gradient, tf.mul(w, decay)) : gradient;
         const previous = this.slots[i]?.[0];
         const v = previous ? tf.add(tf.mul(previous, this.momentum), g) : tf.clone(g);
         const step = this.nesterov ? tf.add(g, tf.mul(v, this.momentum)) : v;
@@ -54,5 +57,14 @@ export class SgdOptimizer extends SlotOptimizer {
       this.replaceSlots(i, [velocity]);
     });
     this.iterations++;
+  }
+
+  /** The same step as one kernel (wasm, see ml/wasm/kernels/SgdUpdate.ts); returns the new velocity. */
+  private fusedStep(w: tf.Variable, g: tf.Tensor, previous: tf.Tensor | undefined, decay: number, learningRate: number): tf.Tensor {
+    const attrs = { learningRate, momentum: this.momentum, weightDecay: decay, nesterov: this.nesterov, first: previous === undefined };
+    const [next, velocity] = tf.engine().runKernel(SgdUpdate, { w, g, v: previous ?? g }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+    w.assign(next!);
+    next!.dispose();
+    return velocity!;
   }
 }

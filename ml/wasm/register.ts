@@ -15,6 +15,7 @@ import { conv2DBackpropFilterConfig } from './kernels/Conv2DBackpropFilter.js';
 import { conv2DBackpropInputConfig } from './kernels/Conv2DBackpropInput.js';
 import { identityConfig } from './kernels/Identity.js';
 import { maxPoolGradConfig } from './kernels/MaxPoolGrad.js';
+import { sgdUpdateConfig } from './kernels/SgdUpdate.js';
 
 export const wasmKernelConfigs: readonly tf.KernelConfig[] = [
   conv2DBackpropFilterConfig,
@@ -24,6 +25,7 @@ export const wasmKernelConfigs: readonly tf.KernelConfig[] = [
   castConfig,
   batchNormReluTrainingConfig,
   batchNormReluTrainingGradConfig,
+  sgdUpdateConfig,
 ];
 
 /** Names of the kernels the project registers for `wasm`, for reports and tests. */
