@@ -3,7 +3,7 @@
  * backend, against PyTorch CPU on the same network (bench/torch_ran.py) for the ratio.
  *
  *   npm run bench:train -- --json [--variants lite-32,attention56-cifar] [--batch 64] [--threads 1,2]
- *                                 [--steps 5] [--backend wasm] [--stock] [--no-torch]
+ *                                 [--steps 5] [--backend wasm] [--stock] [--no-simd-helpers] [--no-torch]
  *
  * Each (variant, thread count) runs in its own process, so heap and RSS peaks are that run's own.
  * Every step uses freshly made tensors: XNNPACK caches packed operators per tensor id, and reusing
@@ -28,6 +28,7 @@ interface Options {
   steps: number;
   backend: BackendName | undefined;
   stock: boolean;
+  simdHelpers: boolean;
   torch: boolean;
   child: boolean;
 }
@@ -51,6 +52,7 @@ function parseOptions(argv: string[]): Options {
     steps: Number(value('--steps') ?? 5),
     backend,
     stock: argv.includes('--stock'),
+    simdHelpers: !argv.includes('--no-simd-helpers'),
     torch: !argv.includes('--no-torch'),
     child: argv.includes('--child'),
   };
@@ -64,6 +66,7 @@ interface TfjsRun {
   batch: number;
   params: number;
   fusedBatchNormRelu: boolean;
+  simdHelpers: boolean;
   train_img_s: number;
   train_img_s_median: number;
   infer_img_s: number;
@@ -87,7 +90,7 @@ async function runTfjs(options: Options, variant: VariantName, threads: number):
   const probes = await probeBackends();
   const choice = chooseBackend(probes, options.backend);
   if (!choice.name) throw new Error(choice.reason);
-  const backend = await initBackend(choice.name, { threads });
+  const backend = await initBackend(choice.name, { threads, simdHelpers: options.simdHelpers });
   const built = buildModel(variant, { inputShape: [options.size, options.size, 3], numClasses: 10 });
   const model = options.stock ? built : fuseBatchNormRelu(built);
   if (model !== built) built.dispose();
@@ -130,6 +133,7 @@ async function runTfjs(options: Options, variant: VariantName, threads: number):
     // Trainable weights only, as PyTorch's parameters() (BN moving statistics are buffers there).
     params: model.trainableWeights.reduce((sum, w) => sum + tf.util.sizeFromShape(w.shape as number[]), 0),
     fusedBatchNormRelu: !options.stock,
+    simdHelpers: options.simdHelpers,
     train_img_s: round1(batch / best(train)),
     train_img_s_median: round1(batch / median(train)),
     infer_img_s: round1(batch / best(infer)),
@@ -155,6 +159,7 @@ function runChild(options: Options, variant: VariantName, threads: number): Tfjs
     '--batch', String(options.batch), '--size', String(options.size), '--steps', String(options.steps)];
   if (options.backend) args.push('--backend', options.backend);
   if (options.stock) args.push('--stock');
+  if (!options.simdHelpers) args.push('--no-simd-helpers');
   const child = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 1 << 24 });
   const line = child.stdout.split('\n').find((l) => l.startsWith('{'));
   if (child.status !== 0 || !line) {

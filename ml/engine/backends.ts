@@ -9,6 +9,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { registerWasmKernels } from '../wasm/register.js';
 import { guardWasmAllocations } from './wasmHeap.js';
+import { setSimdHelpers } from '../wasm/simd/module.js';
+import { loadWorkerThreads } from '../wasm/simd/threads.js';
 import { isNode, unrefWasmThreads, withNodeWasmThreads } from './wasmThreads.js';
 
 export const backendPreference = ['tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
@@ -135,6 +137,11 @@ export interface BackendOptions {
    * single-threaded SIMD build. Ignored by the other backends.
    */
   threads?: number;
+  /**
+   * WASM only: run the project's SIMD kernels on helper threads beside XNNPACK's pool (default true;
+   * false keeps them on the calling thread, for comparison).
+   */
+  simdHelpers?: boolean;
 }
 
 export interface InitializedBackend {
@@ -154,6 +161,7 @@ export interface InitializedBackend {
 export async function initBackend(name: BackendName, options: BackendOptions = {}): Promise<InitializedBackend> {
   switch (name) {
     case 'wasm':
+      setSimdHelpers(options.simdHelpers ?? true);
       return initWasm(options.threads);
     case 'tensorflow':
       await importFirst(['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']);
@@ -200,6 +208,7 @@ async function prepareWebgpu(): Promise<void> {
 async function initWasm(requested: number | undefined): Promise<InitializedBackend> {
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
   registerWasmKernels();
+  await loadWorkerThreads();
   const threads = Math.max(1, Math.floor(requested ?? (await defaultThreads())));
   const running = tf.engine().registry.wasm !== undefined;
   if (running && wasm.getThreadsCount() === threads && tf.getBackend() === 'wasm') {

@@ -4,7 +4,7 @@ import { initBackend } from '../engine/backends.js';
 import { BatchNormRelu } from '../layers/batchNormRelu.js';
 import { fusableBatchNormReluPairs, fuseBatchNormRelu, unfuseBatchNormRelu } from '../layers/fuseBatchNormRelu.js';
 import { batchNormReluTraining, hasFusedBatchNormRelu } from './batchNormRelu.js';
-import { channelKernels } from './simd/channelKernels.js';
+import { simdKernels } from './simd/module.js';
 import { pseudoRandom, relativeError, runOn } from './testing.js';
 
 const TOLERANCE = 1e-4;
@@ -41,7 +41,7 @@ describe('fused BatchNorm+ReLU', () => {
   it('has its kernels and SIMD loops on wasm, and falls back to the stock composition on cpu', async () => {
     await tf.setBackend('wasm');
     expect(hasFusedBatchNormRelu('wasm')).toBe(true);
-    expect(channelKernels(tf.backend() as never)).not.toBeNull();
+    expect(simdKernels(tf.backend() as never)).not.toBeNull();
     expect(hasFusedBatchNormRelu('cpu')).toBe(false);
   });
 

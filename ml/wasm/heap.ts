@@ -110,6 +110,10 @@ export function heapF32(backend: BackendWasm, pointer: number, floats: number): 
   return new Float32Array(heapBuffer(backend), pointer, floats);
 }
 
+export function heapI32(backend: BackendWasm, pointer: number, count: number): Int32Array {
+  return new Int32Array(heapBuffer(backend), pointer, count);
+}
+
 export function heapOffset(backend: BackendWasm, info: TensorInfo): number {
   return backend.dataIdMap.get(info.dataId)!.memoryOffset;
 }

@@ -62,6 +62,10 @@ const poolCases: PoolCase[] = [
   { name: '2x2 stride 2 valid', x: [2, 8, 8, 8], size: 2, strides: 2, pad: 'valid' },
   { name: 'all-negative windows, 3x3 stride 1 same', x: [1, 8, 8, 4], size: 3, strides: 1, pad: 'same', negative: true },
   { name: 'all-negative windows, 3x3 stride 2 same', x: [2, 7, 7, 16], size: 3, strides: 2, pad: 'same', negative: true },
+  // C not a multiple of 4 takes the JavaScript loop instead of the SIMD one.
+  { name: '3x3 stride 2 same, 3 channels', x: [2, 7, 7, 3], size: 3, strides: 2, pad: 'same' },
+  { name: 'all-negative windows, 6 channels', x: [1, 6, 6, 6], size: 3, strides: 1, pad: 'same', negative: true },
+  { name: '3x2 window, stride (1, 2), rectangular', x: [2, 9, 6, 12], size: [3, 2], strides: [1, 2], pad: 'same' },
 ];
 
 function poolGrad(c: PoolCase): tf.Tensor[] {

@@ -12,7 +12,8 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import { allocate, f32, heapF32, heapOffset, scratch, upload, type Attrs, type BackendWasm, type TensorInfo } from '../heap.js';
-import { channelKernels, type ChannelKernels } from '../simd/channelKernels.js';
+import { partsFor, runParts, simdKernels, type SimdKernels } from '../simd/module.js';
+import { splitRange } from '../simd/threads.js';
 
 export const BatchNormReluTraining = 'BatchNormReluTraining';
 
@@ -32,24 +33,48 @@ function moments(count: number, channels: number, sum: Float64Array, squares: Fl
   return { mean, variance };
 }
 
-/** channelMoments on the heap with the SIMD kernels. */
-export function channelMomentsSimd(backend: BackendWasm, simd: ChannelKernels, x: TensorInfo, channels: number): { mean: Float64Array; variance: Float64Array } {
-  const total = f32(backend, x).length;
-  const sum = new Float64Array(channels);
-  const squares = new Float64Array(channels);
-  const partial = scratch(backend, 2 * channels);
-  const base = heapOffset(backend, x);
+/** Splits rows [0, rows) into `parts` byte ranges that start on row boundaries: [start, length]. */
+export function rowRanges(rows: number, rowBytes: number, parts: number): [number, number][] {
+  return splitRange(rows, parts).map(([r0, r1]) => [r0 * rowBytes, (r1 - r0) * rowBytes]);
+}
+
+/**
+ * Per-block float32 partial sums on the heap (blocks shared out among the helper threads), added up here
+ * in double precision. `dataPointers` are the pointer arguments of the blocks kernel before its sizes.
+ */
+export function blockSums(
+  backend: BackendWasm, simd: SimdKernels, name: 'channelSumsBlocks' | 'reluGradSumsBlocks',
+  dataPointers: number[], floats: number, channels: number,
+): [Float64Array, Float64Array] {
+  const bytes = floats * 4;
   const blockBytes = ROWS_PER_BLOCK * channels * 4;
-  for (let start = 0; start < total * 4; start += blockBytes) {
-    const partials = heapF32(backend, partial.pointer, 2 * channels);
-    partials.fill(0);
-    simd.channelSums(base + start, Math.min(blockBytes, total * 4 - start), channels * 4, partial.pointer, partial.pointer + channels * 4);
-    for (let c = 0; c < channels; c++) {
-      sum[c] += partials[c];
-      squares[c] += partials[channels + c];
+  const blocks = Math.ceil(bytes / blockBytes);
+  const partial = scratch(backend, blocks * 2 * channels);
+  heapF32(backend, partial.pointer, blocks * 2 * channels).fill(0);
+  try {
+    const jobs = splitRange(blocks, partsFor(simd, { bytes }))
+      .map(([b0, b1]) => [...dataPointers, bytes, channels * 4, blockBytes, partial.pointer, b0, b1]);
+    runParts(simd, name, jobs);
+    const first = new Float64Array(channels);
+    const second = new Float64Array(channels);
+    const partials = heapF32(backend, partial.pointer, blocks * 2 * channels);
+    for (let b = 0; b < blocks; b++) {
+      const base = b * 2 * channels;
+      for (let c = 0; c < channels; c++) {
+        first[c] += partials[base + c];
+        second[c] += partials[base + channels + c];
+      }
     }
+    return [first, second];
+  } finally {
+    partial.free();
   }
-  partial.free();
+}
+
+/** channelMoments on the heap with the SIMD kernels. */
+export function channelMomentsSimd(backend: BackendWasm, simd: SimdKernels, x: TensorInfo, channels: number): { mean: Float64Array; variance: Float64Array } {
+  const total = f32(backend, x).length;
+  const [sum, squares] = blockSums(backend, simd, 'channelSumsBlocks', [heapOffset(backend, x)], total, channels);
   return moments(total / channels, channels, sum, squares);
 }
 
@@ -76,7 +101,7 @@ export function batchNormReluTraining(args: { inputs: tf.NamedTensorInfoMap; bac
   const { x, gamma, beta } = args.inputs as { x: TensorInfo; gamma: TensorInfo; beta: TensorInfo };
   const epsilon = (args.attrs?.epsilon as number | undefined) ?? 1e-3;
   const channels = x.shape[x.shape.length - 1];
-  const simd = channels % 4 === 0 ? channelKernels(backend) : null;
+  const simd = channels % 4 === 0 ? simdKernels(backend) : null;
   const { mean, variance } = simd ? channelMomentsSimd(backend, simd, x, channels) : channelMoments(f32(backend, x), channels);
 
   const y = allocate(backend, x.shape);
@@ -94,8 +119,14 @@ export function batchNormReluTraining(args: { inputs: tf.NamedTensorInfoMap; bac
     heapF32(backend, factors.pointer, 2 * channels).set(scale);
     heapF32(backend, factors.pointer + channels * 4, channels).set(shift);
     const bytes = f32(backend, x).length * 4;
-    simd.scaleShiftRelu(heapOffset(backend, x), heapOffset(backend, y), bytes, channels * 4, factors.pointer, factors.pointer + channels * 4);
-    factors.free();
+    const [xBase, yBase] = [heapOffset(backend, x), heapOffset(backend, y)];
+    const jobs = rowRanges(bytes / (channels * 4), channels * 4, partsFor(simd, { bytes }))
+      .map(([start, length]) => [xBase + start, yBase + start, length, channels * 4, factors.pointer, factors.pointer + channels * 4]);
+    try {
+      runParts(simd, 'scaleShiftRelu', jobs);
+    } finally {
+      factors.free();
+    }
     return outputs;
   }
   const input = f32(backend, x);

@@ -8,29 +8,14 @@
  * channel, so it takes two passes: the sums, then dx = a·dz + b·(x − μ) + k (SIMD loops when C is a
  * multiple of 4, JavaScript otherwise).
  */
+import type * as tf from '@tensorflow/tfjs';
+import { allocate, f32, heapF32, heapOffset, scratch, upload, type Attrs, type BackendWasm, type TensorInfo } from '../heap.js';
+import { partsFor, runParts, simdKernels, type SimdKernels } from '../simd/module.js';
+import { blockSums, rowRanges } from './BatchNormReluTraining.js';
 
-/** Rows per block of float32 partial sums, added up in double precision (as in the forward kernel). */
-const ROWS_PER_BLOCK = 256;
-
-function gradientSumsSimd(backend: BackendWasm, simd: ChannelKernels, dy: TensorInfo, x: TensorInfo, y: TensorInfo, channels: number): [Float64Array, Float64Array] {
-  const total = f32(backend, x).length * 4;
-  const sumDz = new Float64Array(channels);
-  const sumDzX = new Float64Array(channels);
-  const partial = scratch(backend, 2 * channels);
-  const [dyBase, xBase, yBase] = [heapOffset(backend, dy), heapOffset(backend, x), heapOffset(backend, y)];
-  const blockBytes = ROWS_PER_BLOCK * channels * 4;
-  for (let start = 0; start < total; start += blockBytes) {
-    const partials = heapF32(backend, partial.pointer, 2 * channels);
-    partials.fill(0);
-    simd.reluGradSums(dyBase + start, xBase + start, yBase + start, Math.min(blockBytes, total - start), channels * 4,
-      partial.pointer, partial.pointer + channels * 4);
-    for (let c = 0; c < channels; c++) {
-      sumDz[c] += partials[c];
-      sumDzX[c] += partials[channels + c];
-    }
-  }
-  partial.free();
-  return [sumDz, sumDzX];
+function gradientSumsSimd(backend: BackendWasm, simd: SimdKernels, dy: TensorInfo, x: TensorInfo, y: TensorInfo, channels: number): [Float64Array, Float64Array] {
+  const pointers = [heapOffset(backend, dy), heapOffset(backend, x), heapOffset(backend, y)];
+  return blockSums(backend, simd, 'reluGradSumsBlocks', pointers, f32(backend, x).length, channels);
 }
 
 function gradientSumsJs(gradOut: Float32Array, input: Float32Array, output: Float32Array, channels: number): [Float64Array, Float64Array] {
@@ -47,9 +32,6 @@ function gradientSumsJs(gradOut: Float32Array, input: Float32Array, output: Floa
   }
   return [sumDz, sumDzX];
 }
-import type * as tf from '@tensorflow/tfjs';
-import { allocate, f32, heapF32, heapOffset, scratch, upload, type Attrs, type BackendWasm, type TensorInfo } from '../heap.js';
-import { channelKernels, type ChannelKernels } from '../simd/channelKernels.js';
 
 export const BatchNormReluTrainingGrad = 'BatchNormReluTrainingGrad';
 
@@ -58,7 +40,7 @@ export function batchNormReluTrainingGrad(args: { inputs: tf.NamedTensorInfoMap;
   const { dy, x, y, gamma, mean, variance } = args.inputs as Record<string, TensorInfo>;
   const epsilon = (args.attrs?.epsilon as number | undefined) ?? 1e-3;
   const channels = x.shape[x.shape.length - 1];
-  const simd = channels % 4 === 0 ? channelKernels(backend) : null;
+  const simd = channels % 4 === 0 ? simdKernels(backend) : null;
   const [sumDz, sumDzX] = simd
     ? gradientSumsSimd(backend, simd, dy, x, y, channels)
     : gradientSumsJs(f32(backend, dy), f32(backend, x), f32(backend, y), channels);
@@ -92,9 +74,15 @@ export function batchNormReluTrainingGrad(args: { inputs: tf.NamedTensorInfoMap;
     heapF32(backend, p + stride, channels).set(b);
     heapF32(backend, p + 2 * stride, channels).set(mu);
     heapF32(backend, p + 3 * stride, channels).set(k);
-    simd.reluGradApply(heapOffset(backend, dy), heapOffset(backend, x), heapOffset(backend, y), heapOffset(backend, dx),
-      f32(backend, x).length * 4, stride, p, p + stride, p + 2 * stride, p + 3 * stride);
-    factors.free();
+    const bytes = f32(backend, x).length * 4;
+    const bases = [heapOffset(backend, dy), heapOffset(backend, x), heapOffset(backend, y), heapOffset(backend, dx)];
+    const jobs = rowRanges(bytes / stride, stride, partsFor(simd, { bytes }))
+      .map(([start, length]) => [...bases.map((base) => base + start), length, stride, p, p + stride, p + 2 * stride, p + 3 * stride]);
+    try {
+      runParts(simd, 'reluGradApply', jobs);
+    } finally {
+      factors.free();
+    }
     return outputs;
   }
   const out = f32(backend, dx);

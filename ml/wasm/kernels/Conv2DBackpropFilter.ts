@@ -16,10 +16,11 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import {
-  alias, allocate, conv2d, f32, heapOffset, release, releaseAlias, transpose, view,
+  alias, allocate, conv2d, f32, heapI32, heapOffset, release, releaseAlias, scratch, transpose, view,
   type Attrs, type BackendWasm, type TensorInfo,
 } from '../heap.js';
-import { gemmKernels, type GemmKernels } from '../simd/gemmKernels.js';
+import { partsFor, runParts, simdKernels, type SimdKernels } from '../simd/module.js';
+import { splitRange } from '../simd/threads.js';
 
 /**
  * Pixels per chunk of the 1x1 product. Chunking keeps the packed operand of one product in the CPU's
@@ -162,36 +163,51 @@ function validRange(size: number, outSize: number, stride: number, tap: number, 
  * With Ci not a multiple of 4 (an RGB stem), tiles still take 4 input channels: the extra rows read the
  * next pixel's channels (at the very end, up to 3 floats past x, inside the heap) and land in padding
  * rows of a [kh, kw, Ci rounded up to 4, Co] result that is then compacted.
+ *
+ * One WebAssembly call walks every image, tap and tile (simd/gemmKernels.ts); with helper threads, the
+ * column tiles (or, where there are too few, the row blocks) are shared out, so the parts write
+ * disjoint blocks of the result.
  */
-function viaOuterProducts(backend: BackendWasm, simd: GemmKernels, x: TensorInfo, dy: TensorInfo, g: BackpropFilterGeometry): TensorInfo {
+function viaOuterProducts(backend: BackendWasm, simd: SimdKernels, x: TensorInfo, dy: TensorInfo, g: BackpropFilterGeometry): TensorInfo {
   const { batch, inHeight: h, inWidth: w, inChannels: ci, outHeight: ho, outWidth: wo, outChannels: co } = g;
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = g;
   const rowsPerTap = Math.ceil(ci / 4) * 4;
   const out = allocate(backend, [kh, kw, rowsPerTap, co], true);
   const [xBase, dyBase, outBase] = [heapOffset(backend, x), heapOffset(backend, dy), heapOffset(backend, out)];
-  const tile = co % 8 === 0 ? simd.outerProductTile4x8 : simd.outerProductTile4x4;
-  const tileColumns = co % 8 === 0 ? 8 : 4;
-  const aRowStride = sh * w * ci * 4;
-  const aPixStride = sw * ci * 4;
-  const bRowStride = wo * co * 4;
-  const outRowStride = co * 4;
-  // Image by image, so one image's input and gradient stay in cache across all taps and tiles.
-  for (let n = 0; n < batch; n++) {
-    for (let a = 0; a < kh; a++) {
-      const [i0, i1] = validRange(h, ho, sh, a, g.padTop);
-      if (i1 === i0) continue;
-      for (let b = 0; b < kw; b++) {
-        const [j0, j1] = validRange(w, wo, sw, b, g.padLeft);
-        if (j1 === j0) continue;
-        const aStart = xBase + ((n * h + i0 * sh + a - g.padTop) * w + j0 * sw + b - g.padLeft) * ci * 4;
-        const bStart = dyBase + ((n * ho + i0) * wo + j0) * co * 4;
-        const outTap = outBase + (a * kw + b) * rowsPerTap * co * 4;
-        for (let r = 0; r < ci; r += 4) {
-          for (let c = 0; c < co; c += tileColumns) {
-            tile(aStart + r * 4, bStart + c * 4, outTap + r * outRowStride + c * 4, i1 - i0, j1 - j0, aRowStride, aPixStride, bRowStride, outRowStride);
-          }
-        }
-      }
+  const columns = co % 8 === 0 ? 8 : 4;
+  const records: number[] = [];
+  for (let a = 0; a < kh; a++) {
+    const [i0, i1] = validRange(h, ho, sh, a, g.padTop);
+    if (i1 === i0) continue;
+    for (let b = 0; b < kw; b++) {
+      const [j0, j1] = validRange(w, wo, sw, b, g.padLeft);
+      if (j1 === j0) continue;
+      records.push(
+        xBase + ((i0 * sh + a - g.padTop) * w + j0 * sw + b - g.padLeft) * ci * 4,
+        dyBase + (i0 * wo + j0) * co * 4,
+        outBase + (a * kw + b) * rowsPerTap * co * 4,
+        i1 - i0,
+        j1 - j0,
+      );
+    }
+  }
+  if (records.length > 0) {
+    const table = scratch(backend, records.length);
+    heapI32(backend, table.pointer, records.length).set(records);
+    const fixed = [table.pointer, records.length / 5, batch, h * w * ci * 4, ho * wo * co * 4];
+    const strides = [sh * w * ci * 4, sw * ci * 4, wo * co * 4, co * 4];
+    const name = columns === 8 ? 'backpropFilterTiles4x8' : 'backpropFilterTiles4x4';
+    const rowBlocks = rowsPerTap / 4;
+    const colBlocks = co / columns;
+    const parts = partsFor(simd, { multiplyAdds: batch * ho * wo * kh * kw * ci * co });
+    // Image by image inside each part, so one image's input and gradient stay in cache across taps.
+    const jobs = colBlocks >= parts || colBlocks >= rowBlocks
+      ? splitRange(colBlocks, parts).map(([c0, c1]) => [...fixed, 0, ci, c0 * columns, c1 * columns, ...strides])
+      : splitRange(rowBlocks, parts).map(([r0, r1]) => [...fixed, r0 * 4, Math.min(ci, r1 * 4), 0, co, ...strides]);
+    try {
+      runParts(simd, name, jobs);
+    } finally {
+      table.free();
     }
   }
   if (rowsPerTap === ci) return out;
@@ -209,7 +225,7 @@ export function conv2DBackpropFilter(args: { inputs: tf.NamedTensorInfoMap; back
   const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo };
   const attrs = args.attrs ?? {};
   const g = backpropFilterGeometry(x.shape, dy.shape, attrs.filterShape as number[], attrs);
-  const simd = g.outChannels % 4 === 0 ? gemmKernels(backend) : null;
+  const simd = g.outChannels % 4 === 0 ? simdKernels(backend) : null;
   if (simd) return viaOuterProducts(backend, simd, x, dy, g);
   const pointwise = g.filterHeight === 1 && g.filterWidth === 1 && g.strideHeight === 1 && g.strideWidth === 1 &&
     g.padTop === 0 && g.padLeft === 0 && g.outHeight === g.inHeight && g.outWidth === g.inWidth;

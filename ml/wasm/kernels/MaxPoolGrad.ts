@@ -3,10 +3,12 @@
  * starts at 0 rather than −∞, so windows whose values are all negative (and 'same' padding, whose
  * border windows it also gets wrong) send the gradient to the wrong pixel, 10-90 % off against the `cpu`
  * backend. This one finds each window's argmax exactly as the `cpu` backend does (the first strictly
- * greater value in row-major window order, padding skipped) and scatters the output gradient there.
+ * greater value in row-major window order, padding skipped) and scatters the output gradient there:
+ * a SIMD loop (simd/poolKernels.ts) when C is a multiple of 4, JavaScript otherwise.
  */
 import * as tf from '@tensorflow/tfjs';
-import { allocate, f32, type Attrs, type BackendWasm, type TensorInfo } from '../heap.js';
+import { allocate, f32, heapOffset, type Attrs, type BackendWasm, type TensorInfo } from '../heap.js';
+import { simdKernels } from '../simd/module.js';
 
 export function maxPoolGrad(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: Attrs }): TensorInfo {
   const backend = args.backend as BackendWasm;
@@ -20,6 +22,12 @@ export function maxPoolGrad(args: { inputs: tf.NamedTensorInfoMap; backend: unkn
   const padLeft = info.padInfo.left;
 
   const dx = allocate(backend, input.shape, true);
+  const simd = channels % 4 === 0 ? simdKernels(backend) : null;
+  if (simd) {
+    simd.kernels.maxPoolGrad(heapOffset(backend, input), heapOffset(backend, dy), heapOffset(backend, dx), batchSize,
+      inHeight, inWidth, channels * 4, outHeight, outWidth, strideHeight, strideWidth, filterHeight, filterWidth, padTop, padLeft);
+    return dx;
+  }
   const x = f32(backend, input);
   const g = f32(backend, dy);
   const out = f32(backend, dx);

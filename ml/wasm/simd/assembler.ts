@@ -70,6 +70,8 @@ export class Code {
   br(depth: number): this { this.op(0x0c); unsignedLeb(depth, this.bytes); return this; }
   brIf(depth: number): this { this.op(0x0d); unsignedLeb(depth, this.bytes); return this; }
   select(): this { return this.op(0x1b); }
+  /** Calls function `index` of the same module (this assembler imports no functions). */
+  call(index: number): this { this.op(0x10); unsignedLeb(index, this.bytes); return this; }
 
   // Locals.
   get(index: number): this { this.op(0x20); unsignedLeb(index, this.bytes); return this; }
@@ -91,7 +93,10 @@ export class Code {
   i32LtU(): this { return this.op(0x49); }
   i32GtS(): this { return this.op(0x4a); }
   i32GeU(): this { return this.op(0x4f); }
+  i32LtS(): this { return this.op(0x48); }
+  i32GeS(): this { return this.op(0x4e); }
   i32Eqz(): this { return this.op(0x45); }
+  i32Load(offset = 0): this { return this.op(0x28).memarg(2, offset); }
   f32Load(offset = 0): this { return this.op(0x2a).memarg(2, offset); }
   f32Store(offset = 0): this { return this.op(0x38).memarg(2, offset); }
   f32Add(): this { return this.op(0x92); }
@@ -103,6 +108,19 @@ export class Code {
   v128Store(offset = 0): this { return this.simd(0x0b).memarg(4, offset); }
   v128Load32Splat(offset = 0): this { return this.simd(0x09).memarg(2, offset); }
   v128And(): this { return this.simd(0x4e); }
+  /** v128.bitselect(a, b, mask): bits of a where mask is set, of b elsewhere. */
+  v128Bitselect(): this { return this.simd(0x52); }
+  v128ConstI32(lanes: [number, number, number, number]): this {
+    this.simd(0x0c);
+    const buffer = new DataView(new ArrayBuffer(16));
+    lanes.forEach((lane, i) => buffer.setInt32(4 * i, lane, true));
+    for (let i = 0; i < 16; i++) this.bytes.push(buffer.getUint8(i));
+    return this;
+  }
+  i32x4Splat(): this { return this.simd(0x11); }
+  i32x4Add(): this { return this.simd(0xae); }
+  i32x4ExtractLane(lane: number): this { this.simd(0x1b); this.bytes.push(lane); return this; }
+  f32x4ExtractLane(lane: number): this { this.simd(0x1f); this.bytes.push(lane); return this; }
   f32x4Splat(): this { return this.simd(0x13); }
   f32x4Gt(): this { return this.simd(0x44); }
   f32x4Add(): this { return this.simd(0xe4); }

@@ -7,8 +7,7 @@
  * All pointers are byte offsets into the backend's heap; `bytes` is the data length in bytes and
  * `cbytes` = 4·C. Per-channel vectors (sums, factors) are C floats on the heap too.
  */
-import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { assemble, Code, ValType, type FunctionDef } from './assembler.js';
+import { Code, ValType, type FunctionDef } from './assembler.js';
 
 export interface ChannelKernels {
   /** sum[c] += x, squares[c] += x² over the rows of x. */
@@ -19,6 +18,10 @@ export interface ChannelKernels {
   reluGradSums(dy: number, x: number, y: number, bytes: number, cbytes: number, sumDz: number, sumDzX: number): void;
   /** dx = a[c]·dz + b[c]·(x − mean[c]) + k[c], dz = dy·[y > 0]. */
   reluGradApply(dy: number, x: number, y: number, dx: number, bytes: number, cbytes: number, a: number, b: number, mean: number, k: number): void;
+  /** channelSums per block of `blockBytes`, block b into (partials + b·2·cbytes, + cbytes). */
+  channelSumsBlocks(x: number, bytes: number, cbytes: number, blockBytes: number, partials: number, blockBegin: number, blockEnd: number): void;
+  /** reluGradSums per block, as channelSumsBlocks. */
+  reluGradSumsBlocks(dy: number, x: number, y: number, bytes: number, cbytes: number, blockBytes: number, partials: number, blockBegin: number, blockEnd: number): void;
 }
 
 const { i32, v128 } = { i32: ValType.i32, v128: ValType.v128 };
@@ -111,52 +114,36 @@ function reluGradApply(): FunctionDef {
   return { name: 'reluGradApply', params: [i32, i32, i32, i32, i32, i32, i32, i32, i32, i32], locals: [i32, i32, v128], body: code };
 }
 
-/** A WebAssembly.Memory; this project compiles without the DOM typings that declare it. */
-interface WasmMemory {
-  buffer: ArrayBufferLike;
-}
-
-interface EmscriptenMemory {
-  asm?: { memory?: WasmMemory };
-  wasmMemory?: WasmMemory;
-}
-
-interface WebAssemblyApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
-}
-
-/** Assembles `functions` against `memory` (shared or not) and returns the instance's exports. */
-export function instantiate(functions: FunctionDef[], memory: WasmMemory): Record<string, unknown> {
-  const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-  const bytes = assemble({ minimum: 1, shared, maximum: shared ? 65536 : undefined }, functions);
-  const api = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly;
-  return new api.Instance(new api.Module(bytes), { env: { memory } }).exports;
-}
-
-/** The backend's WebAssembly.Memory: imported in the threaded build, exported in the others. */
-export function memoryOf(backend: BackendWasm): WasmMemory | undefined {
-  const module = backend.wasm as unknown as EmscriptenMemory;
-  return module.wasmMemory ?? module.asm?.memory;
-}
-
-const instances = new WeakMap<BackendWasm, ChannelKernels | null>();
-
 /**
- * The kernels bound to `backend`'s memory, or null where they cannot run (no SIMD, or a memory this
- * code cannot find); callers then use their JavaScript loops.
+ * A sums kernel over blocks [blockBegin, blockEnd) of `blockBytes` each, block b adding into its own
+ * pair of C-vectors at partials + b·2·cbytes (zeroed by the caller), which the caller adds up in double
+ * precision. One call for a whole tensor, and block ranges can go to helper threads.
+ * `dataArgs` pointer arguments come before (bytes, cbytes) in the per-block kernel's signature.
  */
-export function channelKernels(backend: BackendWasm): ChannelKernels | null {
-  if (instances.has(backend)) return instances.get(backend)!;
-  let kernels: ChannelKernels | null = null;
-  try {
-    const memory = memoryOf(backend);
-    if (memory) {
-      kernels = instantiate([channelSums(), scaleShiftRelu(), reluGradSums(), reluGradApply()], memory) as unknown as ChannelKernels;
-    }
-  } catch {
-    kernels = null;
-  }
-  instances.set(backend, kernels);
-  return kernels;
+function sumsOverBlocks(name: string, kernelIndex: number, dataArgs: number): FunctionDef {
+  // params: data pointers…, bytes, cbytes, blockBytes, partials, blockBegin, blockEnd; locals: b, start, p
+  const [bytes, cbytes, blockBytes, partials, blockBegin, blockEnd] = [0, 1, 2, 3, 4, 5].map((k) => dataArgs + k);
+  const [b, start, p, length] = [0, 1, 2, 3].map((k) => dataArgs + 6 + k);
+  const code = new Code();
+  code.block().get(blockBegin).get(blockEnd).i32GeU().brIf(0);
+  code.get(blockBegin).set(b);
+  code.loop();
+  code.get(b).get(blockBytes).i32Mul().set(start);
+  // length = min(blockBytes, bytes − start)
+  code.get(bytes).get(start).i32Sub().tee(length).get(blockBytes).get(length).get(blockBytes).i32LtU().select().set(length);
+  code.get(partials).get(b).get(cbytes).i32(2).i32Mul().i32Mul().i32Add().set(p);
+  for (let d = 0; d < dataArgs; d++) code.get(d).get(start).i32Add();
+  code.get(length).get(cbytes).get(p).get(p).get(cbytes).i32Add();
+  code.call(kernelIndex);
+  code.get(b).i32(1).i32Add().tee(b).get(blockEnd).i32LtU().brIf(0);
+  code.end().end();
+  return { name, params: Array<ValType>(dataArgs + 6).fill(i32), locals: [i32, i32, i32, i32], body: code };
+}
+
+/** The functions of the channel kernels, in the order of `ChannelKernels`; they must start the module. */
+export function channelFunctions(): FunctionDef[] {
+  return [
+    channelSums(), scaleShiftRelu(), reluGradSums(), reluGradApply(),
+    sumsOverBlocks('channelSumsBlocks', 0, 1), sumsOverBlocks('reluGradSumsBlocks', 2, 3),
+  ];
 }

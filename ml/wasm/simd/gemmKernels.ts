@@ -9,13 +9,20 @@
  * here) and rows `aRowStride`; B pixels are `outRowStride` apart (B has as many channels as `out` has
  * columns) and rows `bRowStride`.
  */
-import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { Code, ValType, type FunctionDef } from './assembler.js';
-import { instantiate, memoryOf } from './channelKernels.js';
+
+type Tile = (a: number, b: number, out: number, rows: number, pixels: number, aRowStride: number, aPixStride: number, bRowStride: number, outRowStride: number) => void;
+type Tiles = (
+  table: number, taps: number, batch: number, aImageStride: number, bImageStride: number,
+  rowBegin: number, rowEnd: number, colBegin: number, colEnd: number,
+  aRowStride: number, aPixStride: number, bRowStride: number, outRowStride: number,
+) => void;
 
 export interface GemmKernels {
-  outerProductTile4x8(a: number, b: number, out: number, rows: number, pixels: number, aRowStride: number, aPixStride: number, bRowStride: number, outRowStride: number): void;
-  outerProductTile4x4(a: number, b: number, out: number, rows: number, pixels: number, aRowStride: number, aPixStride: number, bRowStride: number, outRowStride: number): void;
+  outerProductTile4x8: Tile;
+  outerProductTile4x4: Tile;
+  backpropFilterTiles4x8: Tiles;
+  backpropFilterTiles4x4: Tiles;
 }
 
 function outerProductTile(columns: 4 | 8): FunctionDef {
@@ -71,19 +78,60 @@ function outerProductTile(columns: 4 | 8): FunctionDef {
   };
 }
 
-const instances = new WeakMap<BackendWasm, GemmKernels | null>();
+/**
+ * The whole filter gradient of one convolution over a range of tiles, calling the tile function
+ * (`tileIndex` in the module) for every image, filter tap, row block and column block, so a kernel call
+ * is one WebAssembly call instead of one per tile, and the range can go to a helper thread.
+ *
+ * `table` holds one record per filter tap that reads any pixel: 5 i32 of (A start, B start, out start,
+ * rows, pixels), the starts being byte addresses for image 0; image n adds n·aImageStride and
+ * n·bImageStride. Rows [rowBegin, rowEnd) step 4 and columns [colBegin, colEnd) step `columns` are
+ * channel indices; both ranges and `taps` and `batch` must be non-empty.
+ */
+function backpropFilterTiles(columns: 4 | 8, tileIndex: number): FunctionDef {
+  const { i32 } = { i32: ValType.i32 };
+  const [table, taps, batch, aImageStride, bImageStride, rowBegin, rowEnd, colBegin, colEnd] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const [aRowStride, aPixStride, bRowStride, outRowStride] = [9, 10, 11, 12];
+  const [n, t, rec, aStart, bStart, outStart, rows, pixels, r, c, aImage, bImage] = [13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24];
+  const code = new Code();
+  code.i32(0).set(n).i32(0).set(aImage).i32(0).set(bImage);
+  code.loop();
+  code.get(table).set(rec).i32(0).set(t);
+  code.loop();
+  code.get(rec).i32Load(0).get(aImage).i32Add().set(aStart);
+  code.get(rec).i32Load(4).get(bImage).i32Add().set(bStart);
+  code.get(rec).i32Load(8).set(outStart);
+  code.get(rec).i32Load(12).set(rows);
+  code.get(rec).i32Load(16).set(pixels);
+  code.get(rowBegin).set(r);
+  code.loop();
+  code.get(colBegin).set(c);
+  code.loop();
+  code.get(aStart).get(r).i32(4).i32Mul().i32Add();
+  code.get(bStart).get(c).i32(4).i32Mul().i32Add();
+  code.get(outStart).get(r).get(outRowStride).i32Mul().i32Add().get(c).i32(4).i32Mul().i32Add();
+  code.get(rows).get(pixels).get(aRowStride).get(aPixStride).get(bRowStride).get(outRowStride);
+  code.call(tileIndex);
+  code.get(c).i32(columns).i32Add().tee(c).get(colEnd).i32LtU().brIf(0);
+  code.end();
+  code.get(r).i32(4).i32Add().tee(r).get(rowEnd).i32LtU().brIf(0);
+  code.end();
+  code.get(rec).i32(20).i32Add().set(rec);
+  code.get(t).i32(1).i32Add().tee(t).get(taps).i32LtU().brIf(0);
+  code.end();
+  code.get(aImage).get(aImageStride).i32Add().set(aImage);
+  code.get(bImage).get(bImageStride).i32Add().set(bImage);
+  code.get(n).i32(1).i32Add().tee(n).get(batch).i32LtU().brIf(0);
+  code.end();
+  return {
+    name: `backpropFilterTiles4x${columns}`,
+    params: Array<ValType>(13).fill(i32),
+    locals: Array<ValType>(12).fill(i32),
+    body: code,
+  };
+}
 
-export function gemmKernels(backend: BackendWasm): GemmKernels | null {
-  if (instances.has(backend)) return instances.get(backend)!;
-  let kernels: GemmKernels | null = null;
-  try {
-    const memory = memoryOf(backend);
-    if (memory) {
-      kernels = instantiate([outerProductTile(8), outerProductTile(4)], memory) as unknown as GemmKernels;
-    }
-  } catch {
-    kernels = null;
-  }
-  instances.set(backend, kernels);
-  return kernels;
+/** The functions of the gemm kernels, for a module where they start at function index `base`. */
+export function gemmFunctions(base: number): FunctionDef[] {
+  return [outerProductTile(8), outerProductTile(4), backpropFilterTiles(8, base), backpropFilterTiles(4, base + 1)];
 }

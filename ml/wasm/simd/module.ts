@@ -1,0 +1,126 @@
+/**
+ * The project's SIMD module: every hand-assembled loop (simd/channelKernels.ts, simd/gemmKernels.ts) in
+ * one WebAssembly module on the tfjs wasm backend's own memory, plus its helper threads where that
+ * memory is shared (simd/threads.ts).
+ */
+import { getThreadsCount, type BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { assemble, type FunctionDef } from './assembler.js';
+import { channelFunctions, type ChannelKernels } from './channelKernels.js';
+import { gemmFunctions, type GemmKernels } from './gemmKernels.js';
+import { poolFunctions, type PoolKernels } from './poolKernels.js';
+import { startSimdThreads, type SimdThreads } from './threads.js';
+
+export interface SimdKernels {
+  kernels: ChannelKernels & GemmKernels & PoolKernels;
+  /** Helper threads running the same functions, or null (single-threaded build, not Node, or none wanted). */
+  threads: SimdThreads | null;
+}
+
+/** A WebAssembly.Memory; this project compiles without the DOM typings that declare it. */
+interface WasmMemory {
+  buffer: ArrayBufferLike;
+}
+
+interface EmscriptenMemory {
+  asm?: { memory?: WasmMemory };
+  wasmMemory?: WasmMemory;
+}
+
+interface WebAssemblyApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
+}
+
+/** The backend's WebAssembly.Memory: imported in the threaded build, exported in the others. */
+export function memoryOf(backend: BackendWasm): WasmMemory | undefined {
+  const module = backend.wasm as unknown as EmscriptenMemory;
+  return module.wasmMemory ?? module.asm?.memory;
+}
+
+function isShared(memory: WasmMemory): boolean {
+  return typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+}
+
+/** Assembles `functions` against `memory` (shared or not). */
+export function compile(functions: FunctionDef[], memory: WasmMemory): { module: object; exports: Record<string, unknown> } {
+  const shared = isShared(memory);
+  const bytes = assemble({ minimum: 1, shared, maximum: shared ? 65536 : undefined }, functions);
+  const api = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly;
+  const module = new api.Module(bytes);
+  return { module, exports: new api.Instance(module, { env: { memory } }).exports };
+}
+
+let instances = new WeakMap<BackendWasm, SimdKernels | null>();
+/** The helpers of the last backend seen; a new backend (threads changed) shuts them down. */
+let liveThreads: { backend: BackendWasm; threads: SimdThreads } | null = null;
+let helpersWanted = true;
+
+/** Whether the kernels get helper threads. A change applies from the next kernel call on. */
+export function setSimdHelpers(enabled: boolean): void {
+  if (enabled === helpersWanted) return;
+  helpersWanted = enabled;
+  liveThreads?.threads.close();
+  liveThreads = null;
+  instances = new WeakMap();
+}
+
+/**
+ * The kernels bound to `backend`'s memory, or null where they cannot run (no SIMD, or a memory this code
+ * cannot find); callers then use their JavaScript loops.
+ */
+export function simdKernels(backend: BackendWasm): SimdKernels | null {
+  if (instances.has(backend)) return instances.get(backend)!;
+  let result: SimdKernels | null = null;
+  try {
+    const memory = memoryOf(backend);
+    if (memory) {
+      const channel = channelFunctions();
+      const functions = [...channel, ...gemmFunctions(channel.length), ...poolFunctions()];
+      const { module, exports } = compile(functions, memory);
+      let threads: SimdThreads | null = null;
+      const helpers = helpersWanted && isShared(memory) ? getThreadsCount() - 1 : 0;
+      if (helpers > 0) {
+        if (liveThreads && liveThreads.backend !== backend) liveThreads.threads.close();
+        threads = startSimdThreads(module, memory, exports, functions.map((f) => f.name), helpers);
+        liveThreads = threads ? { backend, threads } : null;
+      }
+      result = { kernels: exports as unknown as SimdKernels['kernels'], threads };
+    }
+  } catch {
+    result = null;
+  }
+  instances.set(backend, result);
+  return result;
+}
+
+/**
+ * Smaller jobs stay on the calling thread. After each XNNPACK operation its pool thread spins for 2-3 ms
+ * before it sleeps, so a helper woken then shares a core with it; only a job of several milliseconds
+ * gains enough to pay for that. Measured on two cores (bench:train, attention56-cifar): filter gradients
+ * of 64 M multiply-adds and up (4-5 ms on one core) gain; batch-norm passes under 4 MiB do not.
+ */
+const sharing = { minMultiplyAdds: 64e6, minBytes: 4 << 20 };
+
+/** Lowers or raises the sizes above which work is shared out (tests use small ones). */
+export function setSharingThresholds(thresholds: Partial<typeof sharing>): typeof sharing {
+  const previous = { ...sharing };
+  Object.assign(sharing, thresholds);
+  return previous;
+}
+
+/** How many parts a job should split into (1 without helpers or below the thresholds). */
+export function partsFor(simd: SimdKernels, size: { bytes?: number; multiplyAdds?: number }): number {
+  if (!simd.threads) return 1;
+  const big = (size.bytes ?? 0) >= sharing.minBytes || (size.multiplyAdds ?? 0) >= sharing.minMultiplyAdds;
+  return big ? simd.threads.helpers + 1 : 1;
+}
+
+/** Runs `name` once per part, on the helpers where there are more parts than one. Parts must write disjoint memory. */
+export function runParts(simd: SimdKernels, name: keyof SimdKernels['kernels'], parts: number[][]): void {
+  if (simd.threads && parts.length > 1) {
+    simd.threads.run(name, parts);
+    return;
+  }
+  const kernel = simd.kernels[name] as (...args: number[]) => void;
+  for (const args of parts) kernel(...args);
+}

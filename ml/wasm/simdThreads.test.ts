@@ -1,0 +1,115 @@
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../engine/backends.js';
+import { batchNormReluTraining } from './batchNormRelu.js';
+import { setSharingThresholds, setSimdHelpers, simdKernels } from './simd/module.js';
+import { splitRange } from './simd/threads.js';
+import { pseudoRandom, relativeError, runOn } from './testing.js';
+
+const TOLERANCE = 1e-4;
+
+/** Filter gradients whose tiles split by columns (Co = 32), by rows (Co = 4: one column tile) and an RGB stem. */
+const filterCases: { name: string; x: [number, number, number, number]; filter: [number, number, number, number]; strides: number }[] = [
+  { name: '3x3, 16 -> 32 channels (columns shared out)', x: [4, 12, 12, 16], filter: [3, 3, 16, 32], strides: 1 },
+  { name: '3x3, 32 -> 4 channels (rows shared out)', x: [3, 10, 10, 32], filter: [3, 3, 32, 4], strides: 1 },
+  { name: '1x1 stride 2, 24 -> 16 channels', x: [2, 9, 9, 24], filter: [1, 1, 24, 16], strides: 2 },
+  { name: 'RGB stem 3x3, 3 -> 16 channels', x: [2, 8, 8, 3], filter: [3, 3, 3, 16], strides: 1 },
+];
+
+function filterGradient(c: (typeof filterCases)[number]): tf.Tensor {
+  const x = tf.tensor4d(pseudoRandom(tf.util.sizeFromShape(c.x), 11), c.x);
+  const w = tf.tensor4d(pseudoRandom(tf.util.sizeFromShape(c.filter), 12), c.filter);
+  const y = tf.conv2d(x, w, c.strides, 'same');
+  const dy = tf.tensor4d(pseudoRandom(y.size, 13), y.shape);
+  return tf.grad((b: tf.Tensor) => tf.conv2d(x, b as tf.Tensor4D, c.strides, 'same'))(w, dy);
+}
+
+/** Fused BN+ReLU forward and backward on a tensor large enough (512 KiB) to be split between threads. */
+function batchNormPasses(): tf.Tensor[] {
+  const shape = [4, 32, 32, 32];
+  const x = tf.tensor(pseudoRandom(tf.util.sizeFromShape(shape), 21), shape).mul(3).add(2);
+  const gamma = tf.tensor1d(pseudoRandom(32, 22)).add(1.5) as tf.Tensor1D;
+  const beta = tf.tensor1d(pseudoRandom(32, 23)) as tf.Tensor1D;
+  const dy = tf.tensor(pseudoRandom(x.size, 24), shape);
+  const { y, mean, variance } = batchNormReluTraining(x, gamma, beta, 1e-5);
+  const grads = tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+    const result = batchNormReluTraining(a, g as tf.Tensor1D, b as tf.Tensor1D, 1e-5);
+    tf.dispose([result.mean, result.variance]);
+    return result.y;
+  })([x, gamma, beta], dy);
+  return [y, mean, variance, ...grads];
+}
+
+function helpersRun(): number {
+  return simdKernels(tf.backend() as never)?.threads?.handedOver ?? 0;
+}
+
+describe('SIMD kernels on helper threads', () => {
+  let thresholds: ReturnType<typeof setSharingThresholds>;
+  beforeAll(async () => {
+    const backend = await initBackend('wasm', { threads: 2 });
+    expect(backend.threads).toBe(2);
+    // Share out even these small cases, so the split paths are what is checked.
+    thresholds = setSharingThresholds({ minBytes: 1 << 16, minMultiplyAdds: 1e4 });
+  });
+
+  afterAll(() => {
+    setSimdHelpers(true);
+    setSharingThresholds(thresholds);
+  });
+
+  it('start one helper beside the calling thread on the 2-thread build', async () => {
+    await tf.setBackend('wasm');
+    expect(simdKernels(tf.backend() as never)?.threads?.helpers).toBe(1);
+  });
+
+  it.each(filterCases)('filter gradient agrees with cpu and with one thread, bit for bit: $name', async (c) => {
+    const expected = await runOn('cpu', () => filterGradient(c));
+    setSimdHelpers(true);
+    await tf.setBackend('wasm');
+    simdKernels(tf.backend() as never);
+    // A helper takes its first job once its thread has started; wait for that before measuring.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const before = helpersRun();
+    const [shared] = await runOn('wasm', () => filterGradient(c));
+    expect(helpersRun()).toBeGreaterThan(before);
+    setSimdHelpers(false);
+    const [alone] = await runOn('wasm', () => filterGradient(c));
+    setSimdHelpers(true);
+    expect(relativeError(shared, expected[0])).toBeLessThan(TOLERANCE);
+    expect(Array.from(shared)).toEqual(Array.from(alone));
+  });
+
+  it('fused BatchNorm+ReLU passes agree with cpu and with one thread', async () => {
+    const expected = await runOn('cpu', batchNormPasses);
+    await tf.setBackend('wasm');
+    simdKernels(tf.backend() as never);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const before = helpersRun();
+    const shared = await runOn('wasm', batchNormPasses);
+    expect(helpersRun() - before).toBeGreaterThanOrEqual(4);
+    setSimdHelpers(false);
+    const alone = await runOn('wasm', batchNormPasses);
+    setSimdHelpers(true);
+    for (let i = 0; i < expected.length; i++) {
+      expect(relativeError(shared[i], expected[i])).toBeLessThan(TOLERANCE);
+      expect(Array.from(shared[i])).toEqual(Array.from(alone[i]));
+    }
+  });
+
+  it('leaves no tensors behind', async () => {
+    await tf.setBackend('wasm');
+    const before = tf.memory().numTensors;
+    await runOn('wasm', () => filterGradient(filterCases[0]));
+    await runOn('wasm', batchNormPasses);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('splitRange', () => {
+  it('covers the range in contiguous, non-empty, near-equal parts', () => {
+    expect(splitRange(10, 3)).toEqual([[0, 3], [3, 6], [6, 10]]);
+    expect(splitRange(2, 4)).toEqual([[0, 1], [1, 2]]);
+    expect(splitRange(0, 2)).toEqual([]);
+  });
+});
