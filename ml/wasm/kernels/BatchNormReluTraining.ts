@@ -12,8 +12,7 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import { allocate, f32, heapF32, heapOffset, scratch, upload, type Attrs, type BackendWasm, type TensorInfo } from '../heap.js';
-import { partsFor, runParts, simdKernels, type SimdKernels } from '../simd/module.js';
-import { splitRange } from '../simd/threads.js';
+import { partsFor, shareOut, simdKernels, type SimdKernels } from '../simd/module.js';
 
 export const BatchNormReluTraining = 'BatchNormReluTraining';
 
@@ -33,9 +32,15 @@ function moments(count: number, channels: number, sum: Float64Array, squares: Fl
   return { mean, variance };
 }
 
-/** Splits rows [0, rows) into `parts` byte ranges that start on row boundaries: [start, length]. */
-export function rowRanges(rows: number, rowBytes: number, parts: number): [number, number][] {
-  return splitRange(rows, parts).map(([r0, r1]) => [r0 * rowBytes, (r1 - r0) * rowBytes]);
+/**
+ * Runs an elementwise pass over rows of `rowBytes`, shared out by rows: `job(start, length)` gets the
+ * byte offset and length of its rows.
+ */
+export function shareRows(
+  simd: SimdKernels, name: 'scaleShiftRelu' | 'reluGradApply', bytes: number, rowBytes: number,
+  job: (start: number, length: number) => number[],
+): void {
+  shareOut(simd, name, bytes / rowBytes, partsFor(simd, { bytes }), (r0, r1) => job(r0 * rowBytes, (r1 - r0) * rowBytes));
 }
 
 /**
@@ -52,9 +57,8 @@ export function blockSums(
   const partial = scratch(backend, blocks * 2 * channels);
   heapF32(backend, partial.pointer, blocks * 2 * channels).fill(0);
   try {
-    const jobs = splitRange(blocks, partsFor(simd, { bytes }))
-      .map(([b0, b1]) => [...dataPointers, bytes, channels * 4, blockBytes, partial.pointer, b0, b1]);
-    runParts(simd, name, jobs);
+    shareOut(simd, name, blocks, partsFor(simd, { bytes }),
+      (b0, b1) => [...dataPointers, bytes, channels * 4, blockBytes, partial.pointer, b0, b1]);
     const first = new Float64Array(channels);
     const second = new Float64Array(channels);
     const partials = heapF32(backend, partial.pointer, blocks * 2 * channels);
@@ -120,10 +124,9 @@ export function batchNormReluTraining(args: { inputs: tf.NamedTensorInfoMap; bac
     heapF32(backend, factors.pointer + channels * 4, channels).set(shift);
     const bytes = f32(backend, x).length * 4;
     const [xBase, yBase] = [heapOffset(backend, x), heapOffset(backend, y)];
-    const jobs = rowRanges(bytes / (channels * 4), channels * 4, partsFor(simd, { bytes }))
-      .map(([start, length]) => [xBase + start, yBase + start, length, channels * 4, factors.pointer, factors.pointer + channels * 4]);
     try {
-      runParts(simd, 'scaleShiftRelu', jobs);
+      shareRows(simd, 'scaleShiftRelu', bytes, channels * 4,
+        (start, length) => [xBase + start, yBase + start, length, channels * 4, factors.pointer, factors.pointer + channels * 4]);
     } finally {
       factors.free();
     }

@@ -10,8 +10,8 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import { allocate, f32, heapF32, heapOffset, scratch, upload, type Attrs, type BackendWasm, type TensorInfo } from '../heap.js';
-import { partsFor, runParts, simdKernels, type SimdKernels } from '../simd/module.js';
-import { blockSums, rowRanges } from './BatchNormReluTraining.js';
+import { simdKernels, type SimdKernels } from '../simd/module.js';
+import { blockSums, shareRows } from './BatchNormReluTraining.js';
 
 function gradientSumsSimd(backend: BackendWasm, simd: SimdKernels, dy: TensorInfo, x: TensorInfo, y: TensorInfo, channels: number): [Float64Array, Float64Array] {
   const pointers = [heapOffset(backend, dy), heapOffset(backend, x), heapOffset(backend, y)];
@@ -76,10 +76,9 @@ export function batchNormReluTrainingGrad(args: { inputs: tf.NamedTensorInfoMap;
     heapF32(backend, p + 3 * stride, channels).set(k);
     const bytes = f32(backend, x).length * 4;
     const bases = [heapOffset(backend, dy), heapOffset(backend, x), heapOffset(backend, y), heapOffset(backend, dx)];
-    const jobs = rowRanges(bytes / stride, stride, partsFor(simd, { bytes }))
-      .map(([start, length]) => [...bases.map((base) => base + start), length, stride, p, p + stride, p + 2 * stride, p + 3 * stride]);
     try {
-      runParts(simd, 'reluGradApply', jobs);
+      shareRows(simd, 'reluGradApply', bytes, stride,
+        (start, length) => [...bases.map((base) => base + start), length, stride, p, p + stride, p + 2 * stride, p + 3 * stride]);
     } finally {
       factors.free();
     }

@@ -16,11 +16,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import {
-  alias, allocate, conv2d, f32, heapI32, heapOffset, release, releaseAlias, scratch, transpose, view,
+  alias, allocate, conv2d, f32, heapF32, heapI32, heapOffset, release, releaseAlias, scratch, transpose, view,
   type Attrs, type BackendWasm, type TensorInfo,
 } from '../heap.js';
-import { partsFor, runParts, simdKernels, type SimdKernels } from '../simd/module.js';
-import { splitRange } from '../simd/threads.js';
+import { partsFor, shareOut, simdKernels, type SimdKernels } from '../simd/module.js';
 
 /**
  * Pixels per chunk of the 1x1 product. Chunking keeps the packed operand of one product in the CPU's
@@ -192,22 +191,60 @@ function viaOuterProducts(backend: BackendWasm, simd: SimdKernels, x: TensorInfo
     }
   }
   if (records.length > 0) {
-    const table = scratch(backend, records.length);
-    heapI32(backend, table.pointer, records.length).set(records);
-    const fixed = [table.pointer, records.length / 5, batch, h * w * ci * 4, ho * wo * co * 4];
-    const strides = [sh * w * ci * 4, sw * ci * 4, wo * co * 4, co * 4];
     const name = columns === 8 ? 'backpropFilterTiles4x8' : 'backpropFilterTiles4x4';
-    const rowBlocks = rowsPerTap / 4;
-    const colBlocks = co / columns;
+    const [rowBlocks, colBlocks, taps] = [rowsPerTap / 4, co / columns, records.length / 5];
+    const [aImage, bImage] = [h * w * ci * 4, ho * wo * co * 4];
+    const strides = [sh * w * ci * 4, sw * ci * 4, wo * co * 4, co * 4];
+    const outFloats = kh * kw * rowsPerTap * co;
     const parts = partsFor(simd, { multiplyAdds: batch * ho * wo * kh * kw * ci * co });
+    const scratches: { pointer: number; free: () => void }[] = [];
+    /** The tap table for images from `firstImage` on, accumulating into the result at `outPointer`. */
+    const tableFor = (firstImage: number, outPointer: number): number => {
+      const table = scratch(backend, records.length);
+      scratches.push(table);
+      const view = heapI32(backend, table.pointer, records.length);
+      for (let k = 0; k < records.length; k += 5) {
+        view[k] = records[k] + firstImage * aImage;
+        view[k + 1] = records[k + 1] + firstImage * bImage;
+        view[k + 2] = records[k + 2] - outBase + outPointer;
+        view[k + 3] = records[k + 3];
+        view[k + 4] = records[k + 4];
+      }
+      return table.pointer;
+    };
     // Image by image inside each part, so one image's input and gradient stay in cache across taps.
-    const jobs = colBlocks >= parts || colBlocks >= rowBlocks
-      ? splitRange(colBlocks, parts).map(([c0, c1]) => [...fixed, 0, ci, c0 * columns, c1 * columns, ...strides])
-      : splitRange(rowBlocks, parts).map(([r0, r1]) => [...fixed, r0 * 4, Math.min(ci, r1 * 4), 0, co, ...strides]);
     try {
-      runParts(simd, name, jobs);
+      if (parts > 1 && Math.max(rowBlocks, colBlocks) < 8 && batch >= 2 * parts) {
+        // Too few tiles to balance: split the images evenly (a fixed split keeps the sum order, and so
+        // training, reproducible), each helper into its own buffer, added in part order.
+        const partOutputs: number[] = [];
+        shareOut(simd, name, batch, parts, (n0, n1, part) => {
+          let target = outBase;
+          if (part > 0) {
+            const buffer = scratch(backend, outFloats);
+            scratches.push(buffer);
+            heapF32(backend, buffer.pointer, outFloats).fill(0);
+            target = buffer.pointer;
+            partOutputs.push(target);
+          }
+          return [tableFor(n0, target), taps, n1 - n0, aImage, bImage, 0, ci, 0, co, ...strides];
+        }, { balance: false });
+        const sum = heapF32(backend, outBase, outFloats);
+        for (const pointer of partOutputs) {
+          const part = heapF32(backend, pointer, outFloats);
+          for (let i = 0; i < outFloats; i++) sum[i] += part[i];
+        }
+      } else {
+        // Tiles write disjoint blocks of the result: any split gives the same bits.
+        const fixed = [tableFor(0, outBase), taps, batch, aImage, bImage];
+        if (colBlocks >= rowBlocks) {
+          shareOut(simd, name, colBlocks, parts, (c0, c1) => [...fixed, 0, ci, c0 * columns, c1 * columns, ...strides]);
+        } else {
+          shareOut(simd, name, rowBlocks, parts, (r0, r1) => [...fixed, r0 * 4, Math.min(ci, r1 * 4), 0, co, ...strides]);
+        }
+      }
     } finally {
-      table.free();
+      for (const allocation of scratches) allocation.free();
     }
   }
   if (rowsPerTap === ci) return out;

@@ -8,7 +8,7 @@ import { assemble, type FunctionDef } from './assembler.js';
 import { channelFunctions, type ChannelKernels } from './channelKernels.js';
 import { gemmFunctions, type GemmKernels } from './gemmKernels.js';
 import { poolFunctions, type PoolKernels } from './poolKernels.js';
-import { startSimdThreads, type SimdThreads } from './threads.js';
+import { splitByShares, startSimdThreads, type SimdThreads } from './threads.js';
 
 export interface SimdKernels {
   kernels: ChannelKernels & GemmKernels & PoolKernels;
@@ -123,4 +123,46 @@ export function runParts(simd: SimdKernels, name: keyof SimdKernels['kernels'], 
   }
   const kernel = simd.kernels[name] as (...args: number[]) => void;
   for (const args of parts) kernel(...args);
+}
+
+/**
+ * The calling thread's share of each function's work, learnt from how long the parts took: a helper is
+ * woken for each job and may start late (see the thresholds above), so an even split leaves the calling
+ * thread waiting. Starts even, then moves a quarter of the way to the split that would have finished
+ * together, each call.
+ */
+const callingShares = new Map<string, number>();
+
+/**
+ * Splits `count` items among the calling thread and the helpers (`parts` in all, from `partsFor`) and
+ * runs `job(begin, end, part)` for each range; the jobs must write disjoint memory. With `balance`
+ * (the default) the split follows the learnt shares, so it varies from call to call: only for jobs whose
+ * result does not depend on where the ranges end.
+ */
+export function shareOut(
+  simd: SimdKernels, name: keyof SimdKernels['kernels'], count: number, parts: number,
+  job: (begin: number, end: number, part: number) => number[],
+  options: { balance?: boolean } = {},
+): void {
+  if (!simd.threads || parts <= 1 || count < 2) {
+    runParts(simd, name, [job(0, count, 0)]);
+    return;
+  }
+  const helpers = parts - 1;
+  const balance = options.balance ?? true;
+  const share = (balance ? callingShares.get(name) : undefined) ?? 1 / parts;
+  const ranges = splitByShares(count, [share, ...Array<number>(helpers).fill((1 - share) / helpers)]);
+  const jobs = ranges.map(([begin, end], part) => job(begin, end, part));
+  if (jobs.length < 2) {
+    runParts(simd, name, jobs);
+    return;
+  }
+  const times = simd.threads.run(name, jobs);
+  if (!balance) return;
+  const rate = (part: number): number => (ranges[part][1] - ranges[part][0]) / Math.max(times[part], 1e-3);
+  let helperRate = 0;
+  for (let part = 1; part < ranges.length; part++) if (Number.isFinite(times[part])) helperRate += rate(part);
+  if (helperRate === 0) return;
+  const ideal = rate(0) / (rate(0) + helperRate);
+  callingShares.set(name, Math.min(0.9, Math.max(1 / (parts + 2), 0.75 * share + 0.25 * ideal)));
 }

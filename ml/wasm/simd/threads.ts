@@ -29,7 +29,8 @@ const JOB_TIMEOUT_MS = 10 * 60 * 1000;
 /** The helper's code: CommonJS, evaluated as the worker's script, so no file has to be found. */
 const HELPER_SOURCE = `
 const { workerData } = require('node:worker_threads');
-const { module, memory, control, names } = workerData;
+const { module, memory, control, clock, names } = workerData;
+const finished = new Float64Array(clock);
 const exported = new WebAssembly.Instance(module, { env: { memory } }).exports;
 const functions = names.map((name) => exported[name]);
 const ctl = new Int32Array(control);
@@ -46,6 +47,7 @@ for (;;) {
   } catch (error) {
     Atomics.store(ctl, ${FAILED}, 1);
   }
+  finished[0] = performance.timeOrigin + performance.now();
   Atomics.store(ctl, ${DONE}, job);
   Atomics.notify(ctl, ${DONE});
 }
@@ -58,13 +60,19 @@ export interface SimdThreads {
   readonly handedOver: number;
   /**
    * Runs `name(...parts[0])` here and `name(...parts[i])` on helper i − 1 (the calling thread takes the
-   * parts of helpers that are not ready), and returns when every part is done.
+   * parts of helpers that are not ready), and returns when every part is done, with how long each part
+   * took from the call (NaN for a part the calling thread took over).
    */
-  run(name: string, parts: number[][]): void;
+  run(name: string, parts: number[][]): PartTimes;
   close(): void;
 }
 
+/** Milliseconds from the start of a `run` until each part was done: [calling thread, helper 1, …]. */
+export type PartTimes = number[];
+
 interface Helper {
+  /** The helper writes the time it finished its last job here (ms since the epoch, as performance.timeOrigin). */
+  finished: Float64Array;
   control: Int32Array;
   sequence: number;
   worker: { terminate(): unknown; unref(): void } | null;
@@ -105,9 +113,12 @@ export function startSimdThreads(
   const helpers: Helper[] = [];
   for (let i = 0; i < count; i++) {
     const control = new Int32Array(new SharedArrayBuffer((ARGS + MAX_ARGS) * 4));
-    const helper: Helper = { control, sequence: 0, worker: null };
+    const finished = new Float64Array(new SharedArrayBuffer(8));
+    const helper: Helper = { control, finished, sequence: 0, worker: null };
     try {
-      const worker = new threads.Worker(HELPER_SOURCE, { eval: true, workerData: { module, memory, control: control.buffer, names } });
+      const worker = new threads.Worker(HELPER_SOURCE, {
+        eval: true, workerData: { module, memory, control: control.buffer, clock: finished.buffer, names },
+      });
       // A helper that dies is never ready again; the calling thread does its share from then on.
       worker.on('error', () => Atomics.store(control, READY, 0));
       worker.on('exit', () => Atomics.store(control, READY, 0));
@@ -135,6 +146,8 @@ export function startSimdThreads(
       if (index < 0) throw new Error(`no SIMD function '${name}' for helper threads`);
       const posted: Helper[] = [];
       const leftOver: number[][] = [];
+      const times: PartTimes = parts.map(() => Number.NaN);
+      const start = performance.timeOrigin + performance.now();
       for (let i = 1; i < parts.length; i++) {
         const helper = helpers[i - 1];
         const args = parts[i];
@@ -151,10 +164,12 @@ export function startSimdThreads(
         Atomics.store(ctl, POSTED, helper.sequence);
         Atomics.notify(ctl, POSTED);
         posted.push(helper);
+        times[i] = 0;
       }
       let failure: unknown = null;
       try {
         if (parts.length > 0) call(name, parts[0]);
+        times[0] = performance.timeOrigin + performance.now() - start;
         for (const args of leftOver) call(name, args);
       } catch (error) {
         failure = error;
@@ -171,8 +186,10 @@ export function startSimdThreads(
         }
         if (ctl[FAILED] === 1) failure ??= new Error(`the SIMD function '${name}' failed on a helper thread`);
         handedOver += 1;
+        times[helpers.indexOf(helper) + 1] = helper.finished[0] - start;
       }
       if (failure) throw failure;
+      return times;
     },
     close() {
       for (const helper of helpers) {
@@ -184,6 +201,23 @@ export function startSimdThreads(
       helpers.length = 0;
     },
   };
+}
+
+/**
+ * Splits `count` items into contiguous [begin, end) ranges in proportion to `shares` (which sum to 1),
+ * dropping empty ones; the first range belongs to the calling thread.
+ */
+export function splitByShares(count: number, shares: number[]): [number, number][] {
+  const ranges: [number, number][] = [];
+  let begin = 0;
+  let cumulative = 0;
+  for (let i = 0; i < shares.length; i++) {
+    cumulative += shares[i];
+    const end = i === shares.length - 1 ? count : Math.min(count, Math.round(cumulative * count));
+    if (end > begin) ranges.push([begin, end]);
+    begin = Math.max(begin, end);
+  }
+  return ranges;
 }
 
 /** Splits `count` items into up to `parts` contiguous [begin, end) ranges of near-equal size, none empty. */
