@@ -9,7 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { registerWasmKernels } from '../wasm/register.js';
 import { guardWasmAllocations } from './wasmHeap.js';
-import { setSimdHelpers } from '../wasm/simd/module.js';
+import { enableRelaxedSimd, setRelaxedSimd, setSimdHelpers, usesRelaxedSimd } from '../wasm/simd/module.js';
 import { loadWorkerThreads } from '../wasm/simd/threads.js';
 import { isNode, unrefWasmThreads, withNodeWasmThreads } from './wasmThreads.js';
 
@@ -142,6 +142,11 @@ export interface BackendOptions {
    * false keeps them on the calling thread, for comparison).
    */
   simdHelpers?: boolean;
+  /**
+   * WASM only: let the project's kernels use relaxed SIMD's fused multiply-add where the runtime has it
+   * (default true; under Node 20 this turns on V8's --experimental-wasm-relaxed-simd).
+   */
+  relaxedSimd?: boolean;
 }
 
 export interface InitializedBackend {
@@ -162,6 +167,8 @@ export async function initBackend(name: BackendName, options: BackendOptions = {
   switch (name) {
     case 'wasm':
       setSimdHelpers(options.simdHelpers ?? true);
+      setRelaxedSimd(options.relaxedSimd ?? true);
+      if (options.relaxedSimd ?? true) await enableRelaxedSimd();
       return initWasm(options.threads);
     case 'tensorflow':
       await importFirst(['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']);
@@ -213,7 +220,7 @@ async function initWasm(requested: number | undefined): Promise<InitializedBacke
   const running = tf.engine().registry.wasm !== undefined;
   if (running && wasm.getThreadsCount() === threads && tf.getBackend() === 'wasm') {
     guardWasmAllocations((tf.backend() as unknown as { wasm: unknown }).wasm);
-    return { name: 'wasm', threads, detail: `WASM SIMD, ${threads} thread(s), project kernels registered` };
+    return { name: 'wasm', threads, detail: `${wasmDetail(threads)}, project kernels registered` };
   }
   if (running) recreateWasmBackend();
   wasm.setThreadsCount(threads);
@@ -225,10 +232,14 @@ async function initWasm(requested: number | undefined): Promise<InitializedBacke
   guardWasmAllocations(module);
   if (isNode()) unrefWasmThreads(module);
   const actual = wasm.getThreadsCount();
-  const notes = [`WASM SIMD, ${actual} thread(s), project kernels registered`];
+  const notes = [`${wasmDetail(actual)}, project kernels registered`];
   if (problem) notes.push(problem);
   else if (actual < threads) notes.push(`${threads} threads were requested but the runtime gave ${actual}`);
   return { name: 'wasm', threads: actual, detail: notes.join('; ') };
+}
+
+function wasmDetail(threads: number): string {
+  return `WASM SIMD${usesRelaxedSimd() ? ' (relaxed-SIMD FMA)' : ''}, ${threads} thread(s)`;
 }
 
 /**

@@ -80,6 +80,23 @@ function poolGrad(c: PoolCase): tf.Tensor[] {
 
 const TOLERANCE = 1e-4;
 
+describe.each([
+  { relaxedSimd: true, label: 'with relaxed-SIMD multiply-add' },
+  { relaxedSimd: false, label: 'with separate multiply and add' },
+])('filter gradients $label', ({ relaxedSimd }) => {
+  beforeAll(async () => {
+    const backend = await initBackend('wasm', { threads: 1, relaxedSimd });
+    // Node 20 gets the V8 flag turned on, later runtimes have relaxed SIMD anyway.
+    expect(backend.detail.includes('relaxed-SIMD FMA')).toBe(relaxedSimd);
+  });
+
+  it.each(convCases.filter((c) => c.filter[3] % 4 === 0))('agree with cpu: $name', async (c) => {
+    const expected = await runOn('cpu', () => convGrads(c));
+    const actual = await runOn('wasm', () => convGrads(c));
+    expect(relativeError(actual[2], expected[2])).toBeLessThan(TOLERANCE);
+  });
+});
+
 describe('project kernels on the wasm backend agree with the cpu backend', () => {
   beforeAll(async () => {
     await initBackend('wasm', { threads: 1 });

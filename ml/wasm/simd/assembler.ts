@@ -127,6 +127,8 @@ export class Code {
   f32x4Sub(): this { return this.simd(0xe5); }
   f32x4Mul(): this { return this.simd(0xe6); }
   f32x4Max(): this { return this.simd(0xe9); }
+  /** Relaxed SIMD: a·b + c, fused or not as the hardware prefers (stack: a, b, c). */
+  f32x4RelaxedMadd(): this { return this.simd(0x105); }
 }
 
 export interface FunctionDef {

@@ -25,7 +25,7 @@ export interface GemmKernels {
   backpropFilterTiles4x4: Tiles;
 }
 
-function outerProductTile(columns: 4 | 8): FunctionDef {
+function outerProductTile(columns: 4 | 8, fma: boolean): FunctionDef {
   const { i32, v128 } = { i32: ValType.i32, v128: ValType.v128 };
   const [A, B, out, rows, pixels, aRowStride, aPixStride, bRowStride, outRowStride] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
   const [aRow, bRow, aP, bP, j, r] = [9, 10, 11, 12, 13, 14];
@@ -54,7 +54,8 @@ function outerProductTile(columns: 4 | 8): FunctionDef {
     code.get(aP).v128Load32Splat(4 * row).set(av);
     for (let v = 0; v < vectors; v++) {
       const k = row * vectors + v;
-      code.get(acc(k)).get(av).get(bv(v)).f32x4Mul().f32x4Add().set(acc(k));
+      if (fma) code.get(av).get(bv(v)).get(acc(k)).f32x4RelaxedMadd().set(acc(k));
+      else code.get(acc(k)).get(av).get(bv(v)).f32x4Mul().f32x4Add().set(acc(k));
     }
   }
   code.get(aP).get(aPixStride).i32Add().set(aP);
@@ -131,7 +132,11 @@ function backpropFilterTiles(columns: 4 | 8, tileIndex: number): FunctionDef {
   };
 }
 
-/** The functions of the gemm kernels, for a module where they start at function index `base`. */
-export function gemmFunctions(base: number): FunctionDef[] {
-  return [outerProductTile(8), outerProductTile(4), backpropFilterTiles(8, base), backpropFilterTiles(4, base + 1)];
+/**
+ * The functions of the gemm kernels, for a module where they start at function index `base`; with
+ * `fma`, the tiles multiply-add with relaxed SIMD's f32x4.relaxed_madd (one instruction where the CPU
+ * has FMA) instead of a multiply and an add.
+ */
+export function gemmFunctions(base: number, fma = false): FunctionDef[] {
+  return [outerProductTile(8, fma), outerProductTile(4, fma), backpropFilterTiles(8, base), backpropFilterTiles(4, base + 1)];
 }

@@ -41,6 +41,25 @@ function isShared(memory: WasmMemory): boolean {
   return typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
 }
 
+/** f32x4.relaxed_madd in a function of three v128 parameters, for feature detection. */
+const RELAXED_MADD_PROBE = Uint8Array.from([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 8, 1, 96, 3, 123, 123, 123, 1, 123, 3, 2, 1, 0,
+  10, 13, 1, 11, 0, 32, 0, 32, 1, 32, 2, 253, 133, 2, 11,
+]);
+
+/**
+ * Whether this runtime has WebAssembly relaxed SIMD (on by default from V8 11.4: Node 22, Electron 25;
+ * behind --experimental-wasm-relaxed-simd in Node 20, which `enableRelaxedSimd` turns on).
+ */
+export function relaxedSimd(): boolean {
+  const api = (globalThis as unknown as { WebAssembly: { validate(bytes: Uint8Array): boolean } }).WebAssembly;
+  try {
+    return api.validate(RELAXED_MADD_PROBE);
+  } catch {
+    return false;
+  }
+}
+
 /** Assembles `functions` against `memory` (shared or not). */
 export function compile(functions: FunctionDef[], memory: WasmMemory): { module: object; exports: Record<string, unknown> } {
   const shared = isShared(memory);
@@ -54,14 +73,34 @@ let instances = new WeakMap<BackendWasm, SimdKernels | null>();
 /** The helpers of the last backend seen; a new backend (threads changed) shuts them down. */
 let liveThreads: { backend: BackendWasm; threads: SimdThreads } | null = null;
 let helpersWanted = true;
+let fmaWanted = true;
+
+function rebuild(): void {
+  liveThreads?.threads.close();
+  liveThreads = null;
+  instances = new WeakMap();
+}
 
 /** Whether the kernels get helper threads. A change applies from the next kernel call on. */
 export function setSimdHelpers(enabled: boolean): void {
   if (enabled === helpersWanted) return;
   helpersWanted = enabled;
-  liveThreads?.threads.close();
-  liveThreads = null;
-  instances = new WeakMap();
+  rebuild();
+}
+
+/**
+ * Whether the kernels use relaxed SIMD's fused multiply-add where the runtime has it (default true).
+ * A change applies from the next kernel call on.
+ */
+export function setRelaxedSimd(enabled: boolean): void {
+  if (enabled === fmaWanted) return;
+  fmaWanted = enabled;
+  rebuild();
+}
+
+/** Whether kernels set up now multiply-add with relaxed SIMD. */
+export function usesRelaxedSimd(): boolean {
+  return fmaWanted && relaxedSimd();
 }
 
 /**
@@ -75,7 +114,7 @@ export function simdKernels(backend: BackendWasm): SimdKernels | null {
     const memory = memoryOf(backend);
     if (memory) {
       const channel = channelFunctions();
-      const functions = [...channel, ...gemmFunctions(channel.length), ...poolFunctions()];
+      const functions = [...channel, ...gemmFunctions(channel.length, usesRelaxedSimd()), ...poolFunctions()];
       const { module, exports } = compile(functions, memory);
       let threads: SimdThreads | null = null;
       const helpers = helpersWanted && isShared(memory) ? getThreadsCount() - 1 : 0;
@@ -165,4 +204,19 @@ export function shareOut(
   if (helperRate === 0) return;
   const ideal = rate(0) / (rate(0) + helperRate);
   callingShares.set(name, Math.min(0.9, Math.max(1 / (parts + 2), 0.75 * share + 0.25 * ideal)));
+}
+
+/**
+ * Node 20's V8 has relaxed SIMD behind a flag; turn it on before the project's module is compiled. The
+ * flag only lets new opcodes validate, so modules compiled before (tfjs's own) are unaffected.
+ */
+export async function enableRelaxedSimd(): Promise<void> {
+  const process = (globalThis as { process?: { versions?: { node?: string } } }).process;
+  if (relaxedSimd() || typeof process?.versions?.node !== 'string') return;
+  try {
+    const v8 = await import('node:v8');
+    v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+  } catch {
+    // Without the flag the kernels multiply and add separately.
+  }
 }
