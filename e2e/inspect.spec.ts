@@ -99,8 +99,17 @@ test('the inspector shows the image large with a mask overlay per stage, probabi
   await page.keyboard.press('2');
   await expect(inspector.getByTestId('current-label')).toHaveText('automobile');
   await expect(inspector.getByTestId('given-label')).toHaveText(given!);
+  // Tab stays inside the modal inspector, both ways round.
+  for (const key of ['Tab', 'Shift+Tab']) {
+    for (let i = 0; i < 25; i++) {
+      await page.keyboard.press(key);
+      expect(await inspector.evaluate((node) => node.contains(document.activeElement))).toBe(true);
+    }
+  }
   await page.keyboard.press('Escape');
   await expect(inspector).toBeHidden();
+  // Focus goes back to the tile that opened it.
+  await expect(page.getByTestId('cell-images').getByTestId('image-tile').first()).toBeFocused();
 });
 
 test('the likely-mislabelled queue accepts a suggestion by key (relabelling the image) and rejects by key', async () => {
