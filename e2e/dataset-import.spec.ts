@@ -1,5 +1,6 @@
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import sharp from 'sharp';
 import { expect, screenshotPath, test } from './fixtures.js';
 
 const cifar = path.resolve('..', 'shared', 'datasets', 'cifar10-mini');
@@ -42,11 +43,34 @@ test('imports a folder with a progress bar that reaches the end, then reports du
   await expect(report.getByRole('row', { name: /notes\.jpg/ })).toBeVisible();
   await page.screenshot({ path: screenshotPath('dataset-import-report') });
 
+  // The wrong folder: three new images, excluded again from the report, then brought back by undo.
+  const wrong = path.join(studio.workspace, 'wrong', 'misc');
+  mkdirSync(wrong, { recursive: true });
+  for (let i = 0; i < 3; i++) {
+    await sharp({ create: { width: 12, height: 12, channels: 3, background: { r: 60 * i, g: 20, b: 200 } } })
+      .png().toFile(path.join(wrong, `swatch-${i}.png`));
+  }
+  await dialog.getByRole('button', { name: 'Import another folder' }).click();
+  await dialog.getByRole('textbox', { name: 'Folder' }).fill(path.dirname(wrong));
+  await dialog.getByRole('button', { name: 'Start import' }).click();
+  await expect(dialog.getByTestId('import-report')).toContainText('3 imported');
+  await dialog.getByTestId('exclude-import').click();
+  await expect(dialog.getByTestId('import-excluded')).toContainText('Excluded 3 images');
+
   await dialog.getByRole('button', { name: 'Done' }).click();
   await expect(dialog).toBeHidden();
-  await expect(page.getByTestId('filter-count')).toHaveText('1,000 images');
+  await expect(page.getByTestId('label-history').getByRole('listitem').first()).toContainText(/Excluded 3 images of import \d+/);
+  await page.getByRole('combobox', { name: 'Label state' }).selectOption('excluded');
+  await expect(page.getByTestId('filter-count')).toHaveText('3 images');
+  await page.getByTestId('image-cell').first().click();
+  await page.keyboard.press('Control+z');
+  await expect(page.getByTestId('filter-count')).toHaveText('0 images');
+  await page.getByRole('combobox', { name: 'Label state' }).selectOption('');
+
+  await expect(page.getByTestId('filter-count')).toHaveText('1,003 images');
   await expect(page.getByTestId('class-count-airplane')).toHaveText('100');
   await expect(page.getByTestId('class-count-cat')).toHaveText('100');
+  await expect(page.getByTestId('class-count-misc')).toHaveText('3');
   await expect(page.getByTestId('image-cell').first().locator('img')).toBeVisible();
   await page.screenshot({ path: screenshotPath('dataset-grid') });
 });

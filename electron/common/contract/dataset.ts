@@ -101,6 +101,8 @@ export interface ImportProgress {
 export interface ImportReport {
   folder: string;
   workspace: string;
+  /** This import's record: `excludeImport` takes it. */
+  importId: number;
   imported: number;
   /** Files already in the workspace from an earlier import of the same path. */
   unchanged: number;
@@ -113,6 +115,20 @@ export interface ImportReport {
   cancelled: boolean;
   seconds: number;
   imagesPerSecond: number;
+}
+
+/** An import run and what became of the images it brought in. */
+export interface ImportRecord {
+  id: number;
+  /** The folder (or CSV list) imported. */
+  source: string;
+  startedAt: number;
+  finishedAt: number | null;
+  /** 'running' also for an import whose process was killed part-way; a rerun records a new import. */
+  status: 'running' | 'completed' | 'cancelled' | 'failed';
+  /** Images this import brought in first (not counting duplicates of images already there). */
+  images: number;
+  excluded: number;
 }
 
 export type ImportJobState = 'running' | 'done' | 'cancelled' | 'failed';
@@ -242,6 +258,11 @@ export const datasetMethods = {
   relabelImages: method<{ changed: number }>()(
     z.strictObject({ imageIds: ids, classId: id.nullable() }),
     'Puts images in a class (or none, with null) as one undoable edit.',
+  ),
+  listImports: method<ImportRecord[]>()(z.strictObject({}), 'Every import into the workspace, newest first.'),
+  excludeImport: method<{ changed: number }>()(
+    z.strictObject({ importId: id }),
+    'Marks every image an import brought in as excluded, as one undoable edit (undo brings them back).',
   ),
   setLabelState: method<{ changed: number }>()(
     z.strictObject({ imageIds: ids, state: z.enum(labelStates) }),

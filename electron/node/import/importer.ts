@@ -15,6 +15,7 @@ import { StudioError } from '../../common/errors.js';
 import { classRow, ensureClass } from '../storage/classes.js';
 import type { Db } from '../storage/db.js';
 import { countsByClassName, imageByHash, insertImage, upsertSource } from '../storage/images.js';
+import { beginImport, finishImport } from '../storage/imports.js';
 import { provisionalSplit, rebalanceSplits, splitSettings } from '../storage/splits.js';
 import { statement } from '../storage/statements.js';
 import { insertThumbnail } from '../storage/thumbnails.js';
@@ -63,6 +64,7 @@ export async function importImages(db: Db, options: ImportOptions): Promise<Impo
     : walkFolder(folder, { ignore: [options.workspace], signal });
 
   const split = splitSettings(db);
+  const importId = beginImport(db, options.csv ? path.resolve(options.csv) : folder);
   const skipped: SkippedFile[] = [];
   const duplicateFiles: DuplicateFile[] = [];
   const conflicts: DuplicateFile[] = [];
@@ -111,6 +113,7 @@ export async function importImages(db: Db, options: ImportOptions): Promise<Impo
           importedAt: now,
           classId,
           split: provisionalSplit(split, write.hash),
+          importId,
         });
         if (inserted === null) {
           imageId = imageByHash(db, write.hash)?.id;
@@ -264,7 +267,17 @@ export async function importImages(db: Db, options: ImportOptions): Promise<Impo
     if (fatal !== null) throw fatal;
     // What finished decoding before a cancel is kept: it is complete, and a rerun would redo it.
     flush();
-    db.transaction(() => rebalanceSplits(db, touchedClasses)).immediate();
+    db.transaction(() => {
+      rebalanceSplits(db, touchedClasses);
+      finishImport(db, importId, signal?.aborted ? 'cancelled' : 'completed');
+    }).immediate();
+  } catch (error) {
+    try {
+      finishImport(db, importId, 'failed');
+    } catch {
+      // The database is what failed; the import stays 'running' in it.
+    }
+    throw error;
   } finally {
     if (timer) clearInterval(timer);
     await iterator.return?.(undefined);
@@ -274,6 +287,7 @@ export async function importImages(db: Db, options: ImportOptions): Promise<Impo
   return {
     folder,
     workspace: options.workspace,
+    importId,
     imported,
     unchanged,
     duplicates: duplicateFiles.length,

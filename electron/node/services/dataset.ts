@@ -13,6 +13,7 @@ import { imagePreview } from '../import/preview.js';
 import { requireFolder } from '../import/walk.js';
 import { openWorkspaceDb, type Db } from '../storage/db.js';
 import { classCounts, countImages, getImage, imageCursors, listImages, type ImageFilter } from '../storage/images.js';
+import { excludeImport, listImports } from '../storage/imports.js';
 import * as labels from '../storage/labels.js';
 import { lockTestSplit, setSplitRatios, splitSettings } from '../storage/splits.js';
 import { getThumbnail, getThumbnails } from '../storage/thumbnails.js';
@@ -147,6 +148,12 @@ export function datasetHandlers(ctx: ServiceContext) {
     getImagePreview: (args: { imageId: number; maxSide: number }) => imagePreview(db(), args.imageId, args.maxSide),
     relabelImages: (args: { imageIds: number[]; classId: number | null }) => {
       const result = labels.relabelImages(db(), args.imageIds, args.classId, ctx.mode);
+      changed('labels');
+      return result;
+    },
+    listImports: () => listImports(db()),
+    excludeImport: (args: { importId: number }) => {
+      const result = excludeImport(db(), args.importId, ctx.mode);
       changed('labels');
       return result;
     },

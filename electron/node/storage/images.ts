@@ -24,6 +24,8 @@ export interface NewImage {
   importedAt: number;
   classId: number | null;
   split: SplitName;
+  /** The import run that brings it in (the `imports` table); absent for images made otherwise. */
+  importId?: number;
 }
 
 /**
@@ -35,8 +37,8 @@ export function insertImage(db: Db, image: NewImage): number | null {
   const info = statement(
     db,
     `INSERT INTO images(content_hash, source_path, file_name, format, width, height, channels, has_alpha, bytes,
-                        imported_at, class_id, state, split)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'ok', ?)
+                        imported_at, class_id, state, split, import_id)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'ok', ?, ?)
      ON CONFLICT(content_hash) DO NOTHING`,
   ).run(
     image.contentHash,
@@ -51,6 +53,7 @@ export function insertImage(db: Db, image: NewImage): number | null {
     image.importedAt,
     image.classId,
     image.split,
+    image.importId ?? null,
   );
   if (info.changes === 0) return null;
   const id = Number(info.lastInsertRowid);

@@ -98,10 +98,12 @@ export function relabelImages(db: Db, imageIds: readonly number[], classId: numb
   }).immediate();
 }
 
-export function setLabelState(db: Db, imageIds: readonly number[], state: LabelState, actor = 'user'): { changed: number } {
+export function setLabelState(
+  db: Db, imageIds: readonly number[], state: LabelState, actor = 'user', summary?: string,
+): { changed: number } {
   return db.transaction(() => {
     const rows = currentLabels(db, imageIds);
-    const editId = beginEdit(db, 'state', `Marked ${plural(rows.length, 'image')} ${state}`, actor);
+    const editId = beginEdit(db, 'state', summary ?? `Marked ${plural(rows.length, 'image')} ${state}`, actor);
     const { changed, touched } = applyLabelChanges(db, editId, rows, (row) => ({ classId: row.class_id, state }));
     if (changed === 0) statement(db, 'DELETE FROM label_edits WHERE id = ?').run(editId);
     // Excluding or re-including changes who takes a place in the split quotas.

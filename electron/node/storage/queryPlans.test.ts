@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { classCountsSql, imageCountQuery, imageCursorQuery, imagePageQuery, type ImageFilter } from './images.js';
+import { importedImagesSql, SELECT_IMPORTS } from './imports.js';
 import { insertSyntheticImages, tempWorkspace, type TempWorkspace } from './testing/fixtures.js';
 
 let ws: TempWorkspace;
@@ -19,6 +20,9 @@ beforeAll(() => {
   ws.db.exec(`INSERT INTO runs(id, name, created_at, status, config, class_names) VALUES (1, 'r', 0, 'completed', '{}', '[]');
     INSERT INTO predictions(run_id, split, image_id, label, predicted, confidence, loss, probabilities)
       SELECT 1, split, id, id % 20, (id * 7) % 20, 0.5, 1.0, x'00' FROM images WHERE id % 5 = 0;`);
+  // Two imports that brought in alternate images.
+  ws.db.exec(`INSERT INTO imports(id, source, started_at, status) VALUES (1, '/a', 0, 'completed'), (2, '/b', 1, 'completed');
+    UPDATE images SET import_id = 1 + id % 2;`);
   ws.db.exec('ANALYZE');
 });
 afterAll(() => ws.dispose());
@@ -141,5 +145,16 @@ describe('query plans at scale', () => {
   ])('finds %s with an index search', (_name, sql, expected) => {
     const params = sql.includes('size') ? [1, 32] : [1];
     expect(plan(sql, params)).toEqual([expected]);
+  });
+});
+
+describe('import queries', () => {
+  it("find an import's images, and count them per import, by index search", () => {
+    expect(plan(importedImagesSql, [2])).toEqual(['SEARCH images USING INDEX images_import (import_id=?)']);
+    const steps = plan(`${SELECT_IMPORTS} ORDER BY i.id DESC`).filter((step) => step.includes('images'));
+    expect(steps[0]).toBe('SEARCH images USING COVERING INDEX images_import (import_id=?)');
+    // The excluded count: whichever index the planner prefers, never a scan of every image.
+    expect(steps).toHaveLength(2);
+    expect(steps[1]).toMatch(/^SEARCH images USING INDEX images_(import|state) \((import_id|state)=\?\)$/);
   });
 });

@@ -21,6 +21,9 @@ class DatasetImport {
   finished = $state.raw<ImportFinished | null>(null);
   error = $state<string | null>(null);
   starting = $state(false);
+  /** Images of the finished import excluded again from its report (null until asked). */
+  excluded = $state<number | null>(null);
+  excluding = $state(false);
   /** Said when a folder is dropped where its path cannot be known (browser mode). */
   dropNote = $state<string | null>(null);
 
@@ -46,6 +49,7 @@ class DatasetImport {
     this.dropNote = null;
     this.progress = null;
     this.finished = null;
+    this.excluded = null;
     this.jobId = null;
     this.starting = true;
     try {
@@ -70,9 +74,29 @@ class DatasetImport {
     }
   }
 
+  /**
+   * Excludes every image the finished import brought in, as one label edit the dataset view's Undo
+   * (Ctrl+Z) reverts.
+   */
+  async excludeImported(): Promise<void> {
+    const report = this.finished?.report;
+    if (!report || this.excluding) return;
+    this.excluding = true;
+    this.error = null;
+    try {
+      const { changed } = await call('excludeImport', { importId: report.importId });
+      this.excluded = changed;
+    } catch (error) {
+      this.error = error instanceof Error ? error.message : String(error);
+    } finally {
+      this.excluding = false;
+    }
+  }
+
   /** Back to an empty form (after the report has been read). */
   reset(): void {
     if (this.running) return;
+    this.excluded = null;
     this.jobId = null;
     this.progress = null;
     this.finished = null;

@@ -60,6 +60,21 @@ describe('import and dataset commands', () => {
     expect(result.stderr).toContain('--val: "lots" is not a ratio between 0 and 1');
   });
 
+  it('lists the imports and excludes one, naming a bad ID', async () => {
+    const listed = await cli(['dataset', 'imports', '--workspace', workspace, '--json']);
+    expect(listed.code).toBe(0);
+    const { imports } = JSON.parse(listed.stdout) as { imports: { id: number; status: string; images: number; source: string }[] };
+    expect(imports).toHaveLength(1);
+    expect(imports[0]).toMatchObject({ status: 'completed', images: 200, source: images });
+    const excluded = await cli(['dataset', 'exclude-import', String(imports[0].id), '--workspace', workspace, '--json']);
+    expect(JSON.parse(excluded.stdout)).toEqual({ importId: imports[0].id, changed: 200 });
+    const counts = JSON.parse((await cli(['dataset', '--workspace', workspace, '--json'])).stdout) as { all: { excluded: number } };
+    expect(counts.all.excluded).toBe(200);
+    const bad = await cli(['dataset', 'exclude-import', '99', '--workspace', workspace]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/importId: no import with id 99/);
+  });
+
   it('names a missing folder', async () => {
     const result = await cli(['import', path.join(root, 'missing'), '--workspace', workspace, '--json']);
     expect(result.code).toBe(1);

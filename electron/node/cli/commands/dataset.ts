@@ -1,12 +1,14 @@
 /**
  * `attention-studio dataset`: counts per class and split; `dataset split` sets ratios and the test lock;
- * `dataset export DEST` writes the labelled images as class folders or a CSV.
+ * `dataset export DEST` writes the labelled images as class folders or a CSV; `dataset imports` lists
+ * the imports and `dataset exclude-import ID` excludes the images one brought in (undoable in the app).
  */
 import path from 'node:path';
 import type { ClassCounts, SplitCounts, SplitSettings } from '../../../common/contract/dataset.js';
 import { exportDataset } from '../../export/exportDataset.js';
 import { openWorkspaceDb, type Db } from '../../storage/db.js';
 import { classCounts } from '../../storage/images.js';
+import { excludeImport, listImports } from '../../storage/imports.js';
 import { lockTestSplit, setSplitRatios, splitSettings } from '../../storage/splits.js';
 import { UsageError, type CliContext, type Command } from '../command.js';
 
@@ -63,7 +65,7 @@ export const datasetCommand: Command = {
   summary: 'Image counts per class and split; `dataset split` sets ratios, `dataset export DEST` writes the labelled set',
   usage:
     'dataset [--json] | dataset split [--train R] [--val R] [--test R] [--seed N] [--lock-test|--unlock-test] | ' +
-    'dataset export DEST [--csv] [--by-split] [--include-unsure]',
+    'dataset export DEST [--csv] [--by-split] [--include-unsure] | dataset imports | dataset exclude-import ID',
   options: {
     train: { type: 'string' },
     val: { type: 'string' },
@@ -94,8 +96,20 @@ export const datasetCommand: Command = {
         });
         const skippedLines = report.skipped.slice(0, 50).map((s) => `  skipped: ${s.path}: ${s.reason}`);
         ctx.print(report, [`Exported ${report.exported} images to ${report.destination}`, ...skippedLines].join('\n'));
+      } else if (action === 'imports') {
+        const imports = listImports(db);
+        const lines = imports.map((i) => `#${i.id}  ${new Date(i.startedAt).toISOString()}  ${i.status.padEnd(9)}  ` +
+          `${i.images} images${i.excluded > 0 ? ` (${i.excluded} excluded)` : ''}  ${i.source}`);
+        ctx.print({ imports }, lines.length > 0 ? lines.join('\n') : 'No imports yet.');
+      } else if (action === 'exclude-import') {
+        const importId = Number(rest[0]);
+        if (rest.length !== 1 || !Number.isInteger(importId) || importId < 1) {
+          throw new UsageError('dataset exclude-import needs one import ID (see `dataset imports`)');
+        }
+        const result = excludeImport(db, importId, 'cli');
+        ctx.print({ importId, ...result }, `Excluded ${result.changed} images of import #${importId} (undo in the studio brings them back)`);
       } else {
-        throw new UsageError(`unknown action "${action}" (expected split or export)`);
+        throw new UsageError(`unknown action "${action}" (expected split, export, imports or exclude-import)`);
       }
     } finally {
       db.close();

@@ -5,6 +5,7 @@ import { createThumbnailsAndTrainingCache } from './0030-create-thumbnails-and-t
 import { addImageQueryIndexes } from './0040-add-image-query-indexes.js';
 import { createRuns } from './0100-create-runs.js';
 import { addPredictionFilterIndex } from './0110-add-prediction-filter-index.js';
+import { addImports } from './0120-add-imports.js';
 import type { Migration } from './types.js';
 
 export type { Migration } from './types.js';
@@ -16,4 +17,5 @@ export const migrations: readonly Migration[] = [
   addImageQueryIndexes,
   createRuns,
   addPredictionFilterIndex,
+  addImports,
 ];
