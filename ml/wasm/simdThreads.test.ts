@@ -1,10 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../engine/backends.js';
-import { batchNormReluTraining } from './batchNormRelu.js';
 import { setSharingThresholds, setSimdHelpers, simdKernels } from './simd/module.js';
 import { splitByShares, splitRange } from './simd/threads.js';
-import { pseudoRandom, relativeError, runOn } from './testing.js';
+import { batchNormReluPasses, pseudoRandom, relativeError, runOn } from './testing.js';
 
 const TOLERANCE = 1e-4;
 
@@ -32,20 +31,7 @@ function filterGradient(c: (typeof filterCases)[number]): tf.Tensor {
 }
 
 /** Fused BN+ReLU forward and backward on a tensor large enough (512 KiB) to be split between threads. */
-function batchNormPasses(): tf.Tensor[] {
-  const shape = [4, 32, 32, 32];
-  const x = tf.tensor(pseudoRandom(tf.util.sizeFromShape(shape), 21), shape).mul(3).add(2);
-  const gamma = tf.tensor1d(pseudoRandom(32, 22)).add(1.5) as tf.Tensor1D;
-  const beta = tf.tensor1d(pseudoRandom(32, 23)) as tf.Tensor1D;
-  const dy = tf.tensor(pseudoRandom(x.size, 24), shape);
-  const { y, mean, variance } = batchNormReluTraining(x, gamma, beta, 1e-5);
-  const grads = tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
-    const result = batchNormReluTraining(a, g as tf.Tensor1D, b as tf.Tensor1D, 1e-5);
-    tf.dispose([result.mean, result.variance]);
-    return result.y;
-  })([x, gamma, beta], dy);
-  return [y, mean, variance, ...grads];
-}
+const batchNormPasses = (): tf.Tensor[] => batchNormReluPasses([4, 32, 32, 32], 2, 21);
 
 function helpersRun(): number {
   return simdKernels(tf.backend() as never)?.threads?.handedOver ?? 0;

@@ -2,6 +2,7 @@
  * Test helpers: run the same computation on the `cpu` backend (the reference) and on `wasm`, and compare.
  */
 import * as tf from '@tensorflow/tfjs';
+import { batchNormReluTraining } from './batchNormRelu.js';
 
 /** Deterministic values in [-1, 1) (a linear congruential generator: no dependence on tfjs's RNG). */
 export function pseudoRandom(size: number, seed: number): Float32Array {
@@ -38,4 +39,23 @@ export function relativeError(actual: Float32Array, expected: Float32Array): num
   }
   if (Number.isNaN(diff)) return Number.POSITIVE_INFINITY;
   return scale === 0 ? diff : diff / scale;
+}
+
+/**
+ * The fused BatchNorm+ReLU's output, statistics and gradients for deterministic inputs of `shape`, with
+ * x offset by `offset` (a large offset catches cancellation in the variance). `seed` picks the values.
+ */
+export function batchNormReluPasses(shape: number[], offset: number, seed: number): tf.Tensor[] {
+  const channels = shape[shape.length - 1];
+  const x = tf.tensor(pseudoRandom(tf.util.sizeFromShape(shape), seed), shape).mul(3).add(offset);
+  const gamma = tf.tensor1d(pseudoRandom(channels, seed + 1)).add(1.5) as tf.Tensor1D;
+  const beta = tf.tensor1d(pseudoRandom(channels, seed + 2)) as tf.Tensor1D;
+  const dy = tf.tensor(pseudoRandom(x.size, seed + 3), shape);
+  const { y, mean, variance } = batchNormReluTraining(x, gamma, beta, 1e-5);
+  const grads = tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+    const result = batchNormReluTraining(a, g as tf.Tensor1D, b as tf.Tensor1D, 1e-5);
+    tf.dispose([result.mean, result.variance]);
+    return result.y;
+  })([x, gamma, beta], dy);
+  return [y, mean, variance, ...grads];
 }
