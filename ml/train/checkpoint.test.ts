@@ -97,6 +97,44 @@ describe('checkpoints', () => {
     straight.dispose();
   });
 
+  it('saves mid-epoch when a checkpoint is due, and a crash after it resumes from that batch exactly', async () => {
+    const straight = tinyModel();
+    const uninterrupted = new Trainer({ model: straight, train, config });
+    await uninterrupted.run();
+    uninterrupted.dispose();
+
+    // Every batch is "due" (interval 0); the epoch's end has onEpoch instead, so saves land after steps 1, 2, 4, 5.
+    const model = tinyModel();
+    const store = new CheckpointStore(join(root, 'mid-epoch'), 1);
+    const saved: number[] = [];
+    const crashing: Trainer = new Trainer({
+      model, train, config, checkpointIntervalSeconds: 0,
+      onCheckpointDue: async (t) => {
+        saved.push(t.position.step);
+        await store.save(t);
+        if (t.position.step === 4) throw new Error('simulated crash');
+      },
+    });
+    await expect(crashing.run()).rejects.toThrow('simulated crash');
+    expect(saved).toEqual([1, 2, 4]);
+    crashing.dispose();
+    model.dispose();
+
+    const latest = (await store.loadLatest())!;
+    expect(latest.snapshot.position).toEqual({ epoch: 1, batch: 1, step: 4 });
+    const steps: number[] = [];
+    const resumed = new Trainer({
+      model: latest.model, train, config: latest.snapshot.config, resume: latest.snapshot, onBatch: (p) => void steps.push(p.step),
+    });
+    disposeOptimizerState(latest.snapshot.optimizer);
+    await resumed.run();
+    expect(steps).toEqual([5, 6]);
+    expect(weightValues(latest.model)).toEqual(weightValues(straight));
+    resumed.dispose();
+    latest.model.dispose();
+    straight.dispose();
+  });
+
   it('replaces an existing checkpoint folder', async () => {
     const dir = join(root, 'replace');
     await writeDirectoryAtomically(dir, { 'a.txt': 'old', 'stale.txt': 'x' });

@@ -111,6 +111,13 @@ export interface TrainerOptions {
    * (`trainer.snapshot()`) and renders attention-mask frames (`trainer.model`) here.
    */
   onEpoch?: (report: EpochReport, trainer: Trainer) => void | Promise<void>;
+  /**
+   * Awaited after a batch inside an epoch once `checkpointIntervalSeconds` have passed since the run
+   * (re)started or the last such call, so a long epoch is not lost to a crash: the studio saves a
+   * mid-epoch checkpoint (`trainer.snapshot()` resumes at the next batch, exactly).
+   */
+  onCheckpointDue?: (trainer: Trainer) => Promise<void>;
+  checkpointIntervalSeconds?: number;
 }
 
 export type TrainerState = 'idle' | 'running' | 'paused' | 'completed' | 'stopped' | 'failed';
@@ -240,6 +247,7 @@ export class Trainer {
         if (!report || this.stopRequested) return this.finish('stopped');
         if (this.options.validation) report.validation = await this.validate(this.options.validation);
         await this.options.onEpoch?.(report, this);
+        this.lastCheckpoint = performance.now();
         if (this.stopRequested) return this.finish('stopped');
       }
       return this.finish('completed');
@@ -319,6 +327,7 @@ export class Trainer {
         etaSeconds: this.throughput.etaSeconds((this.totalSteps - position.step) * batchSize),
       });
       await yieldToEventLoop();
+      await this.checkpointIfDue();
       await this.waitWhilePaused();
       if (this.stopRequested && position.batch < this.batchesPerEpoch) return undefined;
       started = performance.now();
@@ -337,6 +346,18 @@ export class Trainer {
       learningRate,
       trainSeconds,
     };
+  }
+
+  private lastCheckpoint = performance.now();
+
+  /** Mid-epoch only: the epoch's end has its own hook (`onEpoch`). */
+  private async checkpointIfDue(): Promise<void> {
+    const { onCheckpointDue, checkpointIntervalSeconds } = this.options;
+    if (!onCheckpointDue || checkpointIntervalSeconds === undefined) return;
+    if (this.currentPosition.batch >= this.batchesPerEpoch) return;
+    if (performance.now() - this.lastCheckpoint < checkpointIntervalSeconds * 1000) return;
+    await onCheckpointDue(this);
+    this.lastCheckpoint = performance.now();
   }
 
   private async waitWhilePaused(): Promise<void> {

@@ -8,6 +8,8 @@ export interface TrainWorkerData {
   runId: number;
   backend?: string;
   threads?: number;
+  /** Seconds between mid-epoch checkpoints (default 120). */
+  checkpointIntervalSeconds?: number;
 }
 
 export interface InferenceWorkerData {

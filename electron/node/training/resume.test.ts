@@ -79,3 +79,36 @@ it('resumes a killed run from its last checkpoint with the same configuration an
   expect(events.filter((e) => e.event === 'run.epoch').map((e) => e.payload.epoch)).toEqual([2, 3]);
   await second.close();
 });
+
+it('resumes a run killed mid-epoch from its mid-epoch checkpoint, not from the epoch start', async () => {
+  const config = runConfigSchema.parse({ model: 'lite-16', imageSize: 16, epochs: 2, batchSize: 50, learningRate: 0.05 });
+  const hub = new EventHub();
+  // A checkpoint after every batch (the studio's default is every two minutes).
+  const first = new RunManager(db, workspace, hub, { backend: 'wasm', checkpointIntervalSeconds: 0 });
+  const { id: runId } = first.create(config);
+  const killed = new Promise<void>((resolve) => {
+    hub.subscribe((event, payload) => {
+      const p = payload as { epoch?: number; batch?: number };
+      if (event === 'run.batch' && p.epoch === 1 && (p.batch ?? 0) >= 6) resolve();
+    });
+  });
+  const outcome = first.waitFor(runId);
+  await killed;
+  await first.close();
+  expect(await outcome).toEqual({ type: 'interrupted' });
+  expect(runEpochs(db, runId)).toEqual([]);
+
+  const batches: { epoch?: number; batch?: number }[] = [];
+  const hub2 = new EventHub();
+  hub2.subscribe((event, payload) => event === 'run.batch' && batches.push(payload as { epoch?: number; batch?: number }));
+  const second = new RunManager(db, workspace, hub2, { backend: 'wasm' });
+  second.resume(runId);
+  expect(await second.waitFor(runId)).toMatchObject({ type: 'finished', status: 'completed', epochsDone: 2 });
+  // The first batch after the resume continues epoch 1 past the batches done before the kill.
+  expect(batches[0]).toMatchObject({ epoch: 1 });
+  expect(batches[0]!.batch).toBeGreaterThanOrEqual(6);
+  const epochs = runEpochs(db, runId);
+  expect(epochs.map((e) => e.epoch)).toEqual([1, 2]);
+  expect(epochs[1]!.step).toBe(2 * epochs[0]!.step);
+  await second.close();
+});

@@ -16,6 +16,8 @@ import { spawnMlWorker } from './workerHost.js';
 export interface RunManagerOptions {
   backend?: string;
   threads?: number;
+  /** Seconds between mid-epoch checkpoints (default 120: a crash loses at most that much training). */
+  checkpointIntervalSeconds?: number;
 }
 
 export type RunOutcome = Extract<TrainMessage, { type: 'finished' } | { type: 'failed' }> | { type: 'interrupted' };

@@ -23,6 +23,8 @@ import { RunDataSource } from './runSource.js';
 
 /** Batch events are throttled to a few per second: enough for live curves, cheap to send. */
 const BATCH_EVENT_INTERVAL_MS = 250;
+/** Mid-epoch checkpoints: a crash or kill loses at most this much training. */
+const DEFAULT_CHECKPOINT_SECONDS = 120;
 /** Mask panel: up to this many validation images per class, and in all. */
 const PANEL_PER_CLASS = 2;
 const PANEL_MAX = 16;
@@ -122,6 +124,7 @@ export async function runTraining(data: TrainWorkerData, post: (message: TrainMe
     const inspector = new AttentionInspector(model);
     const runDb = db;
 
+    const checkpointMetadata = { runId: run.id, model: config.model, classNames: run.classNames, imageSize: config.imageSize, channels };
     let lastBatchEvent = 0;
     let imagesPerSecond = 0;
     const trainer: Trainer = new Trainer({
@@ -138,8 +141,12 @@ export async function runTraining(data: TrainWorkerData, post: (message: TrainMe
           post({ type: 'batch', ...progress });
         }
       },
+      onCheckpointDue: async (current: Trainer) => {
+        await store.save(current, checkpointMetadata);
+      },
+      checkpointIntervalSeconds: data.checkpointIntervalSeconds ?? DEFAULT_CHECKPOINT_SECONDS,
       onEpoch: async (report: EpochReport, current: Trainer) => {
-        await store.save(current, { runId: run.id, model: config.model, classNames: run.classNames, imageSize: config.imageSize, channels });
+        await store.save(current, checkpointMetadata);
         const metrics: EpochMetrics = {
           epoch: report.epoch,
           step: report.step,
@@ -185,6 +192,8 @@ export async function runTraining(data: TrainWorkerData, post: (message: TrainMe
     let outcome;
     try {
       outcome = await trainer.run();
+      // Stopped part-way through an epoch: keep that progress for a resume.
+      if (outcome.status === 'stopped' && outcome.position.batch > 0) await store.save(trainer, checkpointMetadata);
     } finally {
       if (deadline) clearTimeout(deadline);
       trainer.dispose();
