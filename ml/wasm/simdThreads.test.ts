@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../engine/backends.js';
 import { setSharingThresholds, setSimdHelpers, simdKernels } from './simd/module.js';
-import { splitByShares, splitRange } from './simd/threads.js';
+import { splitByShares } from './simd/threads.js';
 import { batchNormReluPasses, pseudoRandom, relativeError, runOn } from './testing.js';
 
 const TOLERANCE = 1e-4;
@@ -110,16 +110,10 @@ describe('SIMD kernels on helper threads', () => {
   });
 });
 
-describe('splitRange', () => {
+describe('splitByShares', () => {
   it('splits by shares, dropping empty ranges', () => {
     expect(splitByShares(10, [0.7, 0.3])).toEqual([[0, 7], [7, 10]]);
     expect(splitByShares(4, [0.5, 0.25, 0.25])).toEqual([[0, 2], [2, 3], [3, 4]]);
     expect(splitByShares(3, [0.1, 0.9])).toEqual([[0, 3]]);
-  });
-
-  it('covers the range in contiguous, non-empty, near-equal parts', () => {
-    expect(splitRange(10, 3)).toEqual([[0, 3], [3, 6], [6, 10]]);
-    expect(splitRange(2, 4)).toEqual([[0, 1], [1, 2]]);
-    expect(splitRange(0, 2)).toEqual([]);
   });
 });

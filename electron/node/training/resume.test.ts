@@ -112,3 +112,26 @@ it('resumes a run killed mid-epoch from its mid-epoch checkpoint, not from the e
   expect(epochs[1]!.step).toBe(2 * epochs[0]!.step);
   await second.close();
 });
+
+it('keeps the progress of a run stopped mid-epoch: resuming continues after the last batch done', async () => {
+  const config = runConfigSchema.parse({ model: 'lite-16', imageSize: 16, epochs: 1, batchSize: 50, learningRate: 0.05 });
+  const hub = new EventHub();
+  const manager = new RunManager(db, workspace, hub, { backend: 'wasm' });
+  const { id: runId } = manager.create(config);
+  let stopped = false;
+  hub.subscribe((event, payload) => {
+    const p = payload as { runId?: number; batch?: number };
+    if (!stopped && event === 'run.batch' && p.runId === runId && (p.batch ?? 0) >= 5) {
+      stopped = true;
+      manager.stop(runId);
+    }
+  });
+  expect(await manager.waitFor(runId)).toMatchObject({ type: 'finished', status: 'stopped' });
+
+  const batches: number[] = [];
+  hub.subscribe((event, payload) => event === 'run.batch' && batches.push((payload as { batch: number }).batch));
+  manager.resume(runId);
+  expect(await manager.waitFor(runId)).toMatchObject({ type: 'finished', status: 'completed', epochsDone: 1 });
+  expect(batches[0]).toBeGreaterThan(5);
+  await manager.close();
+});

@@ -163,9 +163,9 @@ function validRange(size: number, outSize: number, stride: number, tap: number, 
  * next pixel's channels (at the very end, up to 3 floats past x, inside the heap) and land in padding
  * rows of a [kh, kw, Ci rounded up to 4, Co] result that is then compacted.
  *
- * One WebAssembly call walks every image, tap and tile (simd/gemmKernels.ts); with helper threads, the
- * column tiles (or, where there are too few, the row blocks) are shared out, so the parts write
- * disjoint blocks of the result.
+ * One WebAssembly call walks every image, tap and tile (simd/gemmKernels.ts). With helper threads the
+ * column or row tiles are shared out (the parts write disjoint blocks of the result), or, with fewer
+ * than 8 tiles either way, the images, each part summing into its own buffer.
  */
 function viaOuterProducts(backend: BackendWasm, simd: SimdKernels, x: TensorInfo, dy: TensorInfo, g: BackpropFilterGeometry): TensorInfo {
   const { batch, inHeight: h, inWidth: w, inChannels: ci, outHeight: ho, outWidth: wo, outChannels: co } = g;

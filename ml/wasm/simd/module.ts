@@ -1,5 +1,5 @@
 /**
- * The project's SIMD module: every hand-assembled loop (simd/channelKernels.ts, simd/gemmKernels.ts) in
+ * The project's SIMD module: every hand-assembled loop (simd/channelKernels.ts, gemmKernels.ts, poolKernels.ts) in
  * one WebAssembly module on the tfjs wasm backend's own memory, plus its helper threads where that
  * memory is shared (simd/threads.ts).
  */
@@ -32,7 +32,7 @@ interface WebAssemblyApi {
 }
 
 /** The backend's WebAssembly.Memory: imported in the threaded build, exported in the others. */
-export function memoryOf(backend: BackendWasm): WasmMemory | undefined {
+function memoryOf(backend: BackendWasm): WasmMemory | undefined {
   const module = backend.wasm as unknown as EmscriptenMemory;
   return module.wasmMemory ?? module.asm?.memory;
 }
@@ -61,7 +61,7 @@ export function relaxedSimd(): boolean {
 }
 
 /** Assembles `functions` against `memory` (shared or not). */
-export function compile(functions: FunctionDef[], memory: WasmMemory): { module: object; exports: Record<string, unknown> } {
+function compile(functions: FunctionDef[], memory: WasmMemory): { module: object; exports: Record<string, unknown> } {
   const shared = isShared(memory);
   const bytes = assemble({ minimum: 1, shared, maximum: shared ? 65536 : undefined }, functions);
   const api = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly;
@@ -154,14 +154,8 @@ export function partsFor(simd: SimdKernels, size: { bytes?: number; multiplyAdds
   return big ? simd.threads.helpers + 1 : 1;
 }
 
-/** Runs `name` once per part, on the helpers where there are more parts than one. Parts must write disjoint memory. */
-export function runParts(simd: SimdKernels, name: keyof SimdKernels['kernels'], parts: number[][]): void {
-  if (simd.threads && parts.length > 1) {
-    simd.threads.run(name, parts);
-    return;
-  }
-  const kernel = simd.kernels[name] as (...args: number[]) => void;
-  for (const args of parts) kernel(...args);
+function runHere(simd: SimdKernels, name: keyof SimdKernels['kernels'], args: number[]): void {
+  (simd.kernels[name] as (...values: number[]) => void)(...args);
 }
 
 /**
@@ -184,7 +178,7 @@ export function shareOut(
   options: { balance?: boolean } = {},
 ): void {
   if (!simd.threads || parts <= 1 || count < 2) {
-    runParts(simd, name, [job(0, count, 0)]);
+    runHere(simd, name, job(0, count, 0));
     return;
   }
   const helpers = parts - 1;
@@ -193,7 +187,7 @@ export function shareOut(
   const ranges = splitByShares(count, [share, ...Array<number>(helpers).fill((1 - share) / helpers)]);
   const jobs = ranges.map(([begin, end], part) => job(begin, end, part));
   if (jobs.length < 2) {
-    runParts(simd, name, jobs);
+    runHere(simd, name, jobs[0]);
     return;
   }
   const times = simd.threads.run(name, jobs);

@@ -75,12 +75,11 @@ interface Helper {
   finished: Float64Array;
   control: Int32Array;
   sequence: number;
-  worker: { terminate(): unknown; unref(): void } | null;
 }
 
 interface WorkerThreadsModule {
   Worker: new (source: string, options: { eval: true; workerData: unknown }) => {
-    terminate(): unknown; unref(): void; on(event: string, listener: (...args: unknown[]) => void): unknown;
+    unref(): void; on(event: string, listener: (...args: unknown[]) => void): unknown;
   };
 }
 
@@ -114,7 +113,6 @@ export function startSimdThreads(
   for (let i = 0; i < count; i++) {
     const control = new Int32Array(new SharedArrayBuffer((ARGS + MAX_ARGS) * 4));
     const finished = new Float64Array(new SharedArrayBuffer(8));
-    const helper: Helper = { control, finished, sequence: 0, worker: null };
     try {
       const worker = new threads.Worker(HELPER_SOURCE, {
         eval: true, workerData: { module, memory, control: control.buffer, clock: finished.buffer, names },
@@ -123,11 +121,10 @@ export function startSimdThreads(
       worker.on('error', () => Atomics.store(control, READY, 0));
       worker.on('exit', () => Atomics.store(control, READY, 0));
       worker.unref();
-      helper.worker = worker;
     } catch {
       continue;
     }
-    helpers.push(helper);
+    helpers.push({ control, finished, sequence: 0 });
   }
   if (helpers.length === 0) return null;
 
@@ -144,7 +141,7 @@ export function startSimdThreads(
     run(name, parts) {
       const index = names.indexOf(name);
       if (index < 0) throw new Error(`no SIMD function '${name}' for helper threads`);
-      const posted: Helper[] = [];
+      const posted: { helper: Helper; part: number }[] = [];
       const leftOver: number[][] = [];
       const times: PartTimes = parts.map(() => Number.NaN);
       const start = performance.timeOrigin + performance.now();
@@ -163,8 +160,7 @@ export function startSimdThreads(
         helper.sequence += 1;
         Atomics.store(ctl, POSTED, helper.sequence);
         Atomics.notify(ctl, POSTED);
-        posted.push(helper);
-        times[i] = 0;
+        posted.push({ helper, part: i });
       }
       let failure: unknown = null;
       try {
@@ -176,7 +172,7 @@ export function startSimdThreads(
       }
       // Always wait for the helpers, even after a failure here: they may still write to memory.
       const deadline = Date.now() + JOB_TIMEOUT_MS;
-      for (const helper of posted) {
+      for (const { helper, part } of posted) {
         const ctl = helper.control;
         for (;;) {
           const done = Atomics.load(ctl, DONE);
@@ -186,7 +182,7 @@ export function startSimdThreads(
         }
         if (ctl[FAILED] === 1) failure ??= new Error(`the SIMD function '${name}' failed on a helper thread`);
         handedOver += 1;
-        times[helpers.indexOf(helper) + 1] = helper.finished[0] - start;
+        times[part] = helper.finished[0] - start;
       }
       if (failure) throw failure;
       return times;
@@ -196,7 +192,6 @@ export function startSimdThreads(
         Atomics.store(helper.control, READY, 0);
         Atomics.store(helper.control, POSTED, -1);
         Atomics.notify(helper.control, POSTED);
-        helper.worker = null;
       }
       helpers.length = 0;
     },
@@ -216,18 +211,6 @@ export function splitByShares(count: number, shares: number[]): [number, number]
     const end = i === shares.length - 1 ? count : Math.min(count, Math.round(cumulative * count));
     if (end > begin) ranges.push([begin, end]);
     begin = Math.max(begin, end);
-  }
-  return ranges;
-}
-
-/** Splits `count` items into up to `parts` contiguous [begin, end) ranges of near-equal size, none empty. */
-export function splitRange(count: number, parts: number): [number, number][] {
-  const n = Math.max(1, Math.min(parts, count));
-  const ranges: [number, number][] = [];
-  for (let i = 0; i < n; i++) {
-    const begin = Math.floor((i * count) / n);
-    const end = Math.floor(((i + 1) * count) / n);
-    if (end > begin) ranges.push([begin, end]);
   }
   return ranges;
 }
