@@ -1,4 +1,9 @@
 import { defineConfig } from 'vitest/config';
+import { softwareGpuEnvironment } from './test/softwareGpu.js';
+
+// The WebGPU tests run on SwiftShader where no GPU is present (see test/softwareGpu.ts); the variables
+// must be in place before the workers start.
+Object.assign(process.env, softwareGpuEnvironment() ?? {});
 
 export default defineConfig({
   test: {

@@ -7,7 +7,7 @@
  */
 import { initBackend } from '../ml/engine/backends.js';
 import { buildModel, isVariantName, variantNames, type VariantName } from '../ml/model/index.js';
-import { checkModelGradients } from '../ml/wasm/gradientCheck.js';
+import { checkModelGradients } from '../ml/engine/gradientCheck.js';
 
 const argv = process.argv.slice(2);
 const value = (flag: string): string | undefined => {

@@ -2,9 +2,11 @@
  * Which TensorFlow.js backend trains on this machine, and why. Probing never throws: every backend
  * ends up either available or with a reason a user can act on.
  *
- * Order of preference: `tensorflow` (tfjs-node / tfjs-node-gpu, native libtensorflow), `webgpu`
- * (a real GPU adapter through Dawn), `wasm` (XNNPACK, with the project's training kernels), and `cpu`
- * (pure JavaScript: correct but far too slow for convolutions, so only for tiny tests).
+ * Order of preference, used until speeds are measured: `tensorflow` (tfjs-node / tfjs-node-gpu, native
+ * libtensorflow), `webgpu` (a real GPU adapter through Dawn), `wasm` (XNNPACK, with the project's
+ * training kernels), and `cpu` (pure JavaScript: correct but far too slow for convolutions, so only for
+ * tiny tests). A software GPU adapter is never chosen by itself; among the others, a measured speed
+ * for the run's own model and batch decides (`chooseBackend` with `speeds`, see measure.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import { registerWasmKernels } from '../wasm/register.js';
@@ -12,6 +14,10 @@ import { guardWasmAllocations } from './wasmHeap.js';
 import { enableRelaxedSimd, setRelaxedSimd, setSimdHelpers, usesRelaxedSimd } from '../wasm/simd/module.js';
 import { loadWorkerThreads } from '../wasm/simd/threads.js';
 import { isNode, unrefWasmThreads, withNodeWasmThreads } from './wasmThreads.js';
+import { adapterName, describeAdapter, enableWebgpuSteps, guardWebgpuBackend, prepareWebgpu, probeDawnAdapter, type GpuProbe } from './webgpu.js';
+
+/** WebAssembly's 32-bit address space: the wasm backend's heap can never grow past 4 GiB. */
+export const WASM_HEAP_LIMIT = 4 * 2 ** 30;
 
 export const backendPreference = ['tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof backendPreference)[number];
@@ -21,6 +27,14 @@ export interface BackendProbe {
   package: string;
   available: boolean;
   reason: string;
+  /** The device it computes on, when known: a GPU adapter's vendor, architecture and description. */
+  device?: string;
+  /** A CPU standing in for a GPU (SwiftShader, llvmpipe, ...): available by name, never chosen by itself. */
+  software?: boolean;
+  /** Device limits that bound a batch (bytes), when known. */
+  limits?: Record<string, number>;
+  /** What would make an unavailable backend available. */
+  enable?: string;
 }
 
 export interface BackendChoice {
@@ -28,6 +42,9 @@ export interface BackendChoice {
   reason: string;
   probes: BackendProbe[];
 }
+
+/** Training images per second measured on this machine, by backend (see measure.ts). */
+export type MeasuredSpeeds = Partial<Record<BackendName, number>>;
 
 function errorText(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);
@@ -39,16 +56,20 @@ function isMissingModule(error: unknown): boolean {
   return code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND';
 }
 
+const tensorflowSteps =
+  'npm install @tensorflow/tfjs-node (CPU), or @tensorflow/tfjs-node-gpu on an NVIDIA machine with CUDA 11.2 and cuDNN 8.1; both download libtensorflow while installing';
+
 async function probeTensorflow(): Promise<BackendProbe> {
   for (const pkg of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
     try {
       await import(pkg);
       if (tf.findBackend('tensorflow')) {
-        return { name: 'tensorflow', package: pkg, available: true, reason: `${pkg} loaded libtensorflow` };
+        const gpu = pkg.endsWith('-gpu');
+        return { name: 'tensorflow', package: pkg, available: true, reason: `${pkg} loaded libtensorflow`, device: gpu ? 'CUDA GPU (libtensorflow)' : 'CPU (libtensorflow)' };
       }
     } catch (error) {
       if (!isMissingModule(error)) {
-        return { name: 'tensorflow', package: pkg, available: false, reason: `${pkg} is installed but failed to load: ${errorText(error)}` };
+        return { name: 'tensorflow', package: pkg, available: false, reason: `${pkg} is installed but failed to load: ${errorText(error)}`, enable: tensorflowSteps };
       }
     }
   }
@@ -56,27 +77,35 @@ async function probeTensorflow(): Promise<BackendProbe> {
     name: 'tensorflow',
     package: '@tensorflow/tfjs-node',
     available: false,
-    reason:
-      'not installed: @tensorflow/tfjs-node is optional and its install downloads libtensorflow, which failed or was skipped (install @tensorflow/tfjs-node-gpu with CUDA 11.2 + cuDNN 8.1 for an NVIDIA GPU)',
+    reason: 'not installed: @tensorflow/tfjs-node is optional and its install downloads libtensorflow, which failed or was skipped',
+    enable: tensorflowSteps,
   };
 }
 
 async function probeWebgpu(): Promise<BackendProbe> {
-  const pkg = 'webgpu';
-  try {
-    const dawn = (await import(pkg)) as { create: (flags: string[]) => { requestAdapter(): Promise<unknown> } };
-    const gpu = dawn.create([]);
-    const adapter = await gpu.requestAdapter();
-    if (!adapter) {
-      return { name: 'webgpu', package: pkg, available: false, reason: 'Dawn found no GPU adapter (no GPU driver with the Vulkan/Metal/D3D12 features WebGPU needs)' };
-    }
-    return { name: 'webgpu', package: pkg, available: true, reason: 'Dawn found a GPU adapter' };
-  } catch (error) {
-    if (isMissingModule(error)) {
-      return { name: 'webgpu', package: pkg, available: false, reason: 'not installed: the optional package "webgpu" (Dawn for Node) is absent' };
-    }
-    return { name: 'webgpu', package: pkg, available: false, reason: `failed to start Dawn: ${errorText(error)}` };
-  }
+  const pkg = isNode() ? 'webgpu' : '@tensorflow/tfjs-backend-webgpu';
+  const { adapter, reason } = isNode() ? await probeDawnAdapter() : await probeBrowserAdapter();
+  if (!adapter) return { name: 'webgpu', package: pkg, available: false, reason, enable: enableWebgpuSteps() };
+  return {
+    name: 'webgpu',
+    package: pkg,
+    available: true,
+    reason: adapter.software
+      ? `only a software adapter was found, ${adapterName(adapter)}: WebGPU emulated on the CPU, slower than wasm, so it is used only when asked for by name`
+      : `Dawn found a GPU adapter: ${adapterName(adapter)}`,
+    device: adapterName(adapter),
+    software: adapter.software,
+    limits: adapter.limits,
+    ...(adapter.software ? { enable: 'a real GPU with a WebGPU driver; ' + enableWebgpuSteps() } : {}),
+  };
+}
+
+async function probeBrowserAdapter(): Promise<GpuProbe> {
+  const gpu = (globalThis as { navigator?: { gpu?: { requestAdapter(options?: object): Promise<unknown> } } }).navigator?.gpu;
+  if (!gpu) return { adapter: null, reason: 'this browser has no WebGPU (navigator.gpu)' };
+  const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  if (!adapter) return { adapter: null, reason: 'the browser found no GPU adapter' };
+  return { adapter: describeAdapter(adapter as Parameters<typeof describeAdapter>[0]), reason: 'the browser found a GPU adapter' };
 }
 
 async function probeWasm(): Promise<BackendProbe> {
@@ -87,7 +116,14 @@ async function probeWasm(): Promise<BackendProbe> {
     const ok = await tf.setBackend('wasm');
     if (previous && previous !== 'wasm') await tf.setBackend(previous);
     if (!ok) return { name: 'wasm', package: pkg, available: false, reason: 'the WASM backend failed to initialise' };
-    return { name: 'wasm', package: pkg, available: true, reason: 'WebAssembly with SIMD (XNNPACK) initialised' };
+    return {
+      name: 'wasm',
+      package: pkg,
+      available: true,
+      reason: 'WebAssembly with SIMD (XNNPACK) initialised',
+      device: 'CPU (WebAssembly SIMD)',
+      limits: { heapBytes: WASM_HEAP_LIMIT },
+    };
   } catch (error) {
     return { name: 'wasm', package: pkg, available: false, reason: `failed to load: ${errorText(error)}` };
   }
@@ -99,6 +135,7 @@ function probeCpu(): BackendProbe {
     package: '@tensorflow/tfjs',
     available: tf.findBackend('cpu') !== undefined || tf.engine().registryFactory.cpu !== undefined,
     reason: 'pure JavaScript: always present, but convolutions are far too slow to train on (tiny tests only)',
+    device: 'CPU (JavaScript)',
   };
 }
 
@@ -106,8 +143,29 @@ export async function probeBackends(): Promise<BackendProbe[]> {
   return [await probeTensorflow(), await probeWebgpu(), await probeWasm(), probeCpu()];
 }
 
-/** The best available backend, or the forced one when it is available. */
-export function chooseBackend(probes: BackendProbe[], forced?: BackendName): BackendChoice {
+/**
+ * The backends a run may be given without being asked for by name: available, on real hardware (no
+ * software GPU), and not the pure-JavaScript `cpu` unless nothing else is available.
+ */
+export function automaticCandidates(probes: BackendProbe[]): BackendProbe[] {
+  const real = probes.filter((p) => p.available && !p.software && p.name !== 'cpu');
+  if (real.length > 0) return backendPreference.map((n) => real.find((p) => p.name === n)).filter((p): p is BackendProbe => p !== undefined);
+  return probes.filter((p) => p.available && p.name === 'cpu');
+}
+
+export interface ChooseOptions {
+  /** `--backend`, the UI's choice, or ATTENTION_STUDIO_BACKEND: used when available, whatever else. */
+  forced?: BackendName | undefined;
+  /** Measured training speed per backend for the run's model, image size and batch (see measure.ts). */
+  speeds?: MeasuredSpeeds | undefined;
+}
+
+/**
+ * The backend a run will use. Forced: that one, if available. Otherwise, among the automatic candidates,
+ * the fastest measured one when at least two were measured, else the first in `backendPreference`.
+ */
+export function chooseBackend(probes: BackendProbe[], options: ChooseOptions | BackendName = {}): BackendChoice {
+  const { forced, speeds } = typeof options === 'string' ? { forced: options, speeds: undefined } : options;
   if (forced) {
     const probe = probes.find((p) => p.name === forced);
     if (!probe?.available) {
@@ -115,16 +173,34 @@ export function chooseBackend(probes: BackendProbe[], forced?: BackendName): Bac
     }
     return { name: forced, reason: `requested explicitly`, probes };
   }
-  const chosen = backendPreference.map((name) => probes.find((p) => p.name === name)).find((p) => p?.available);
-  if (!chosen) return { name: null, reason: 'no backend could be initialised', probes };
-  const skipped = probes
-    .filter((p) => backendPreference.indexOf(p.name) < backendPreference.indexOf(chosen.name))
+  const candidates = automaticCandidates(probes);
+  if (candidates.length === 0) return { name: null, reason: 'no backend could be initialised', probes };
+  const software = probes.filter((p) => p.available && p.software).map((p) => p.name);
+  const softwareNote = software.length ? `; ${software.join(', ')} only on a software adapter, not chosen automatically` : '';
+  const measured = candidates.filter((p) => (speeds?.[p.name] ?? 0) > 0);
+  if (measured.length >= 2) {
+    const ranked = [...measured].sort((a, b) => speeds![b.name]! - speeds![a.name]!);
+    const best = ranked[0]!;
+    const others = ranked.slice(1).map((p) => `${p.name} ${formatSpeed(speeds![p.name]!)}`).join(', ');
+    return {
+      name: best.name,
+      reason: `${best.name} trained this model fastest on this machine: ${formatSpeed(speeds![best.name]!)} against ${others}${softwareNote}`,
+      probes,
+    };
+  }
+  const chosen = candidates[0]!;
+  const unavailable = probes
+    .filter((p) => backendPreference.indexOf(p.name) < backendPreference.indexOf(chosen.name) && !p.available)
     .map((p) => p.name);
-  const reason =
-    skipped.length === 0
-      ? `${chosen.name} is the fastest backend and it is available`
-      : `${chosen.name} is the best available backend (${skipped.join(', ')} unavailable)`;
+  const alone = candidates.length === 1;
+  const reason = alone
+    ? `${chosen.name} is the only backend with real hardware here${unavailable.length ? ` (${unavailable.join(', ')} unavailable)` : ''}${softwareNote}`
+    : `${chosen.name} is first in the order of preference (${candidates.map((p) => p.name).join(' > ')}); no speed measured yet${softwareNote}`;
   return { name: chosen.name, reason, probes };
+}
+
+function formatSpeed(imagesPerSecond: number): string {
+  return `${imagesPerSecond >= 100 ? Math.round(imagesPerSecond) : imagesPerSecond.toPrecision(3)} img/s`;
 }
 
 export function isBackendName(value: unknown): value is BackendName {
@@ -173,9 +249,12 @@ export async function initBackend(name: BackendName, options: BackendOptions = {
     case 'tensorflow':
       await importFirst(['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']);
       return activate(name, 1, 'native libtensorflow');
-    case 'webgpu':
+    case 'webgpu': {
       await prepareWebgpu();
-      return activate(name, 1, 'WebGPU through Dawn');
+      const started = await activate(name, 1, isNode() ? 'WebGPU through Dawn' : 'WebGPU');
+      guardWebgpuBackend(tf.backend());
+      return started;
+    }
     case 'cpu':
       return activate(name, 1, 'pure JavaScript (slow)');
   }
@@ -198,18 +277,6 @@ async function importFirst(packages: string[]): Promise<void> {
     }
   }
   throw new Error(`none of ${packages.join(', ')} could be loaded: ${errorText(lastError)}`);
-}
-
-async function prepareWebgpu(): Promise<void> {
-  if (isNode() && !(globalThis as { navigator?: { gpu?: unknown } }).navigator?.gpu) {
-    // Node has no navigator.gpu: Dawn's bindings provide it and the WebGPU classes tfjs expects.
-    const dawn = (await import('webgpu' as string)) as { create: (flags: string[]) => unknown; globals: object };
-    Object.assign(globalThis, dawn.globals);
-    const nav = ((globalThis as { navigator?: object }).navigator ?? {}) as { gpu?: unknown };
-    nav.gpu = dawn.create([]);
-    if (!(globalThis as { navigator?: object }).navigator) Object.defineProperty(globalThis, 'navigator', { value: nav, configurable: true });
-  }
-  await import('@tensorflow/tfjs-backend-webgpu');
 }
 
 async function initWasm(requested: number | undefined): Promise<InitializedBackend> {

@@ -12,11 +12,11 @@ describe('attention masks for the overlay', () => {
   const images = Uint8Array.from({ length: 2 * 16 * 16 * 3 }, (_, i) => (i < 768 ? (i * 37) % 256 : (i * i * 13 + 7) % 256));
   const normalization = { mean: [128, 128, 128], std: [64, 64, 64] };
 
-  it('gives one byte map per attention module at its resolution, and probabilities that sum to 1', () => {
+  it('gives one byte map per attention module at its resolution, and probabilities that sum to 1', async () => {
     const model = buildModel('lite-16', { inputShape: [...shape], numClasses: 4 });
     const inspector = new AttentionInspector(model);
     const before = tf.memory().numTensors;
-    const result = inspector.inspect(images, 2, shape, { normalization });
+    const result = await inspector.inspect(images, 2, shape, { normalization });
     expect(tf.memory().numTensors).toBe(before);
     expect(result).toHaveLength(2);
     expect(result[0]!.masks.map((m) => [m.module, m.height, m.width])).toEqual([
@@ -31,9 +31,9 @@ describe('attention masks for the overlay', () => {
     model.dispose();
   });
 
-  it('resizes every map to a requested image size', () => {
+  it('resizes every map to a requested image size', async () => {
     const model = buildModel('lite-16', { inputShape: [...shape], numClasses: 3 });
-    const [first] = new AttentionInspector(model).inspect(images, 1, shape, { normalization, outputSize: [20, 30] });
+    const [first] = await new AttentionInspector(model).inspect(images, 1, shape, { normalization, outputSize: [20, 30] });
     for (const mask of first!.masks) {
       expect([mask.height, mask.width]).toEqual([20, 30]);
       expect(mask.data).toHaveLength(600);

@@ -5,6 +5,7 @@
  * attention (f2, values in [−1, 1]) is mapped to [0, 1] first.
  */
 import * as tf from '@tensorflow/tfjs';
+import { readAll } from '../engine/read.js';
 import { buildInspectionModel, maskLayerNames } from '../model/inspect.js';
 import type { ImageShape } from '../train/dataSource.js';
 import type { ChannelStats } from '../train/normalization.js';
@@ -45,7 +46,7 @@ export class AttentionInspector {
   }
 
   /** Runs `count` uint8 HWC images of `shape` (batch-norm in inference mode). */
-  inspect(images: Uint8Array, count: number, shape: ImageShape, options: MaskOptions): ImageAttention[] {
+  async inspect(images: Uint8Array, count: number, shape: ImageShape, options: MaskOptions): Promise<ImageAttention[]> {
     const outputs = tf.tidy(() => {
       const input = imagesToTensor(images, count, shape, options.normalization);
       const [logits, ...masks] = this.inspection.predict(input) as tf.Tensor[];
@@ -58,24 +59,20 @@ export class AttentionInspector {
       });
       return { probabilities, maps };
     });
-    try {
-      const probs = outputs.probabilities.dataSync() as Float32Array;
-      const numClasses = probs.length / count;
-      const mapData = outputs.maps.map((m) => ({ shape: m.shape, values: m.dataSync() as Float32Array }));
-      return Array.from({ length: count }, (_, i) => {
-        const p = probs.slice(i * numClasses, (i + 1) * numClasses);
-        let predicted = 0;
-        for (let c = 1; c < numClasses; c++) if (p[c]! > p[predicted]!) predicted = c;
-        const masks = mapData.map(({ shape: [, h, w], values }, k) => {
-          const size = h! * w!;
-          const data = new Uint8Array(size);
-          for (let j = 0; j < size; j++) data[j] = Math.round(values[i * size + j]! * 255);
-          return { module: this.moduleNames[k]!, height: h!, width: w!, data };
-        });
-        return { probabilities: p, predicted, masks };
+    const [probs, ...values] = (await readAll([outputs.probabilities, ...outputs.maps])) as Float32Array[];
+    const numClasses = probs!.length / count;
+    const mapData = outputs.maps.map((m, k) => ({ shape: m.shape, values: values[k]! }));
+    return Array.from({ length: count }, (_, i) => {
+      const p = probs!.slice(i * numClasses, (i + 1) * numClasses);
+      let predicted = 0;
+      for (let c = 1; c < numClasses; c++) if (p[c]! > p[predicted]!) predicted = c;
+      const masks = mapData.map(({ shape: [, h, w], values: v }, k) => {
+        const size = h! * w!;
+        const data = new Uint8Array(size);
+        for (let j = 0; j < size; j++) data[j] = Math.round(v[i * size + j]! * 255);
+        return { module: this.moduleNames[k]!, height: h!, width: w!, data };
       });
-    } finally {
-      tf.dispose([outputs.probabilities, ...outputs.maps]);
-    }
+      return { probabilities: p, predicted, masks };
+    });
   }
 }

@@ -4,6 +4,7 @@
  * uses its moving statistics, and images are not augmented (spec §4.1: test on the original image).
  */
 import * as tf from '@tensorflow/tfjs';
+import { readAll } from '../engine/read.js';
 import { checkBatch, sequentialOrder, type DataSource } from './dataSource.js';
 import { crossEntropyPerImage } from './loss.js';
 import { accuracyOf, argmaxRows, confusionMatrix, type ConfusionMatrix } from './metrics.js';
@@ -60,13 +61,14 @@ export async function predictSource(model: tf.LayersModel, source: DataSource, o
   for await (const batch of prefetchOne(source.batches(order, batchSize))) {
     const count = Math.min(batchSize, order.length - done);
     checkBatch(source, batch, count);
-    const [probs, losses] = tf.tidy(() => {
+    const outputs = tf.tidy(() => {
       const x = imagesToTensor(batch.images, count, source.imageShape, options.normalization);
       // One batch per call: predict's default batchSize (32) would split and re-concatenate larger batches.
       const logits = model.predict(x, { batchSize: count }) as tf.Tensor2D;
       const labels = tf.tensor1d(batch.labels, 'int32');
-      return [tf.softmax(logits).dataSync(), crossEntropyPerImage(logits, labels, numClasses).dataSync()];
+      return [tf.softmax(logits), crossEntropyPerImage(logits, labels, numClasses)];
     });
+    const [probs, losses] = (await readAll(outputs)) as [Float32Array, Float32Array];
     result.probabilities.set(probs, done * numClasses);
     result.predicted.set(argmaxRows(probs, numClasses), done);
     result.labels.set(batch.labels, done);

@@ -25,8 +25,9 @@ export class DivergedError extends Error {
  * `model.apply(x, {training: true})` makes batch norm normalise with the batch's statistics and
  * update its moving averages (tfjs writes them during the forward pass), which inference then uses.
  * The loss is read back before the update so a diverged step never reaches the trainable weights.
+ * The read is asynchronous: a GPU backend (WebGPU) cannot read a tensor synchronously under Node.
  */
-export function trainStep(
+export async function trainStep(
   model: tf.LayersModel,
   params: TrainableParam[],
   optimizer: Optimizer,
@@ -34,22 +35,24 @@ export function trainStep(
   labels: tf.Tensor1D,
   learningRate: number,
   step: number,
-): StepResult {
+): Promise<StepResult> {
   const numClasses = model.outputs[0].shape[model.outputs[0].shape.length - 1] as number;
-  let correctTensor: tf.Scalar | undefined;
+  const { value, grads, correct } = tf.tidy(() => {
+    let correctCount: tf.Scalar | undefined;
+    const result = tf.variableGrads(() => {
+      const logits = model.apply(images, { training: true }) as tf.Tensor2D;
+      correctCount = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, -1), labels), 'int32')) as tf.Scalar);
+      return meanCrossEntropy(logits, labels, numClasses);
+    }, params.map((p) => p.variable));
+    return { value: result.value, grads: result.grads, correct: correctCount! };
+  });
   try {
-    return tf.tidy(() => {
-      const { value, grads } = tf.variableGrads(() => {
-        const logits = model.apply(images, { training: true }) as tf.Tensor2D;
-        correctTensor = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, -1), labels), 'int32')) as tf.Scalar);
-        return meanCrossEntropy(logits, labels, numClasses);
-      }, params.map((p) => p.variable));
-      const loss = value.dataSync()[0];
-      if (!Number.isFinite(loss)) throw new DivergedError(step, learningRate);
-      optimizer.applyGradients(params, params.map((p) => grads[p.variable.name]), learningRate);
-      return { loss, correct: correctTensor!.dataSync()[0] };
-    });
+    const [lossValues, correctValues] = await Promise.all([value.data(), correct.data()]);
+    const loss = lossValues[0]!;
+    if (!Number.isFinite(loss)) throw new DivergedError(step, learningRate);
+    tf.tidy(() => optimizer.applyGradients(params, params.map((p) => grads[p.variable.name]), learningRate));
+    return { loss, correct: correctValues[0]! };
   } finally {
-    correctTensor?.dispose();
+    tf.dispose([value, correct, ...Object.values(grads)]);
   }
 }

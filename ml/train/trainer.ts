@@ -299,7 +299,7 @@ export class Trainer {
       const labels = tf.tensor1d(batch.labels, 'int32');
       let result;
       try {
-        result = trainStep(this.model, this.params, this.optimizer, images, labels, learningRate, position.step);
+        result = await trainStep(this.model, this.params, this.optimizer, images, labels, learningRate, position.step);
       } finally {
         images.dispose();
         labels.dispose();

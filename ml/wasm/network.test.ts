@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../engine/backends.js';
 import { buildModel, type VariantName } from '../model/index.js';
-import { checkModelGradients } from './gradientCheck.js';
+import { checkModelGradients } from '../engine/gradientCheck.js';
 
 /**
  * The registry variants small enough for the pure-JavaScript `cpu` reference in CI (a few seconds each

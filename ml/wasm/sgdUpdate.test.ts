@@ -1,30 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../engine/backends.js';
-import { SgdOptimizer } from '../train/sgd.js';
 import { SgdUpdate } from './kernels/SgdUpdate.js';
-import { pseudoRandom, relativeError } from './testing.js';
-
-/** Three SGD steps on two weights (one decayed) with fresh gradients each step, on `backend`. */
-async function threeSteps(backend: 'cpu' | 'wasm', nesterov: boolean): Promise<{ weights: Float32Array[]; leaked: number }> {
-  await tf.setBackend(backend);
-  const before = tf.memory().numTensors;
-  const initial = [tf.tensor(pseudoRandom(3 * 3 * 4 * 8, 1), [3, 3, 4, 8]), tf.tensor(pseudoRandom(8, 2), [8])];
-  const kernel = tf.variable(initial[0]!, true, `k_${backend}_${nesterov}`);
-  const bias = tf.variable(initial[1]!, true, `b_${backend}_${nesterov}`);
-  tf.dispose(initial);
-  const params = [{ name: 'kernel', variable: kernel, decay: true }, { name: 'bias', variable: bias, decay: false }];
-  const optimizer = new SgdOptimizer({ momentum: 0.9, nesterov, weightDecay: 5e-4 });
-  for (let step = 0; step < 3; step++) {
-    const grads = [tf.tensor(pseudoRandom(kernel.size, 10 + step), kernel.shape), tf.tensor(pseudoRandom(8, 20 + step), [8])];
-    optimizer.applyGradients(params, grads, 0.1 / (step + 1));
-    tf.dispose(grads);
-  }
-  const weights = [kernel.dataSync().slice() as Float32Array, bias.dataSync().slice() as Float32Array];
-  optimizer.dispose();
-  tf.dispose([kernel, bias]);
-  return { weights, leaked: tf.memory().numTensors - before };
-}
+import { relativeError, threeSgdSteps } from './testing.js';
 
 describe('fused SGD update (wasm)', () => {
   beforeAll(async () => {
@@ -37,8 +15,8 @@ describe('fused SGD update (wasm)', () => {
   });
 
   it.each([[true], [false]])('matches the composed update on cpu over three steps (Nesterov %s), leaving no tensors behind', async (nesterov) => {
-    const reference = await threeSteps('cpu', nesterov);
-    const fused = await threeSteps('wasm', nesterov);
+    const reference = await threeSgdSteps('cpu', nesterov);
+    const fused = await threeSgdSteps('wasm', nesterov);
     fused.weights.forEach((w, i) => expect(relativeError(w, reference.weights[i]!)).toBeLessThan(1e-6));
     expect(fused.leaked).toBe(0);
     expect(reference.leaked).toBe(0);

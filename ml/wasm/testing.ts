@@ -1,7 +1,10 @@
 /**
- * Test helpers: run the same computation on the `cpu` backend (the reference) and on `wasm`, and compare.
+ * Test helpers: run the same computation on the `cpu` backend (the reference) and on `wasm` or
+ * `webgpu`, and compare.
  */
 import * as tf from '@tensorflow/tfjs';
+import { readAll } from '../engine/read.js';
+import { SgdOptimizer } from '../train/sgd.js';
 import { batchNormReluTraining } from './batchNormRelu.js';
 
 /** Deterministic values in [-1, 1) (a linear congruential generator: no dependence on tfjs's RNG). */
@@ -19,13 +22,10 @@ export function pseudoRandom(size: number, seed: number): Float32Array {
  * Runs `compute` on `backend` and reads back every output. Inputs are made inside from plain arrays, so
  * nothing crosses backends.
  */
-export async function runOn(backend: 'cpu' | 'wasm', compute: () => tf.Tensor | tf.Tensor[]): Promise<Float32Array[]> {
+export async function runOn(backend: 'cpu' | 'wasm' | 'webgpu', compute: () => tf.Tensor | tf.Tensor[]): Promise<Float32Array[]> {
   await tf.setBackend(backend);
   const outputs = tf.tidy(compute);
-  const list = Array.isArray(outputs) ? outputs : [outputs];
-  const values = list.map((t) => t.dataSync() as Float32Array);
-  tf.dispose(list);
-  return values;
+  return (await readAll(Array.isArray(outputs) ? outputs : [outputs])) as Float32Array[];
 }
 
 /** max |a − b| / max |b|: the error relative to the reference's scale (b is the reference). */
@@ -58,4 +58,25 @@ export function batchNormReluPasses(shape: number[], offset: number, seed: numbe
     return result.y;
   })([x, gamma, beta], dy);
   return [y, mean, variance, ...grads];
+}
+
+/** Three SGD steps on two weights (one decayed) with fresh gradients each step, on `backend`. */
+export async function threeSgdSteps(backend: 'cpu' | 'wasm' | 'webgpu', nesterov: boolean): Promise<{ weights: Float32Array[]; leaked: number }> {
+  await tf.setBackend(backend);
+  const before = tf.memory().numTensors;
+  const initial = [tf.tensor(pseudoRandom(3 * 3 * 4 * 8, 1), [3, 3, 4, 8]), tf.tensor(pseudoRandom(8, 2), [8])];
+  const kernel = tf.variable(initial[0]!, true, `k_${backend}_${nesterov}`);
+  const bias = tf.variable(initial[1]!, true, `b_${backend}_${nesterov}`);
+  tf.dispose(initial);
+  const params = [{ name: 'kernel', variable: kernel, decay: true }, { name: 'bias', variable: bias, decay: false }];
+  const optimizer = new SgdOptimizer({ momentum: 0.9, nesterov, weightDecay: 5e-4 });
+  for (let step = 0; step < 3; step++) {
+    const grads = [tf.tensor(pseudoRandom(kernel.size, 10 + step), kernel.shape), tf.tensor(pseudoRandom(8, 20 + step), [8])];
+    optimizer.applyGradients(params, grads, 0.1 / (step + 1));
+    tf.dispose(grads);
+  }
+  const weights = [(await kernel.data()).slice() as Float32Array, (await bias.data()).slice() as Float32Array];
+  optimizer.dispose();
+  tf.dispose([kernel, bias]);
+  return { weights, leaked: tf.memory().numTensors - before };
 }

@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { readAll } from '../../../ml/engine/read.js';
 import { perClassMetrics } from '../../../ml/analysis/confusion.js';
 import { AttentionInspector } from '../../../ml/inspect/masks.js';
 import { loadCheckpoint } from '../../../ml/train/checkpoint.js';
@@ -131,7 +132,7 @@ export async function imageMasks(db: Db, models: RunModels, runId: number, image
   const pixels = new Uint8Array(size * size * loaded.channels);
   convertChannels(cached.data, cached.channels, loaded.channels, pixels);
   loaded.inspector ??= new AttentionInspector(loaded.model);
-  const [result] = loaded.inspector.inspect(pixels, 1, [size, size, loaded.channels], {
+  const [result] = await loaded.inspector.inspect(pixels, 1, [size, size, loaded.channels], {
     normalization: loaded.normalization,
     outputSize: fitWithin(image.width, image.height, MAX_MASK_SIDE),
     maskActivation: loaded.run.config.maskActivation,
@@ -154,10 +155,12 @@ export async function predictFiles(models: RunModels, runId: number, files: stri
       const prepared = await prepareImage(await readFile(file), { ...defaultDecodeOptions, cacheSize: size });
       const pixels = new Uint8Array(size * size * loaded.channels);
       convertChannels(new Uint8Array(prepared.cache.data), prepared.cache.channels, loaded.channels, pixels);
-      const probabilities = tf.tidy(() => {
-        const logits = loaded.model.predict(imagesToTensor(pixels, 1, [size, size, loaded.channels], loaded.normalization)) as tf.Tensor;
-        return tf.softmax(logits).dataSync() as Float32Array;
-      });
+      const [probabilities] = (await readAll([
+        tf.tidy(() => {
+          const logits = loaded.model.predict(imagesToTensor(pixels, 1, [size, size, loaded.channels], loaded.normalization)) as tf.Tensor;
+          return tf.softmax(logits);
+        }),
+      ])) as [Float32Array];
       let best = 0;
       for (let c = 1; c < probabilities.length; c++) if (probabilities[c]! > probabilities[best]!) best = c;
       out.push({

@@ -217,7 +217,7 @@ async function panelFrames(source: RunDataSource, panel: RunImage[], inspector: 
   const frames: MaskFrame[] = [];
   const order = Int32Array.from(panel.keys());
   for await (const batch of source.batches(order, panel.length)) {
-    const results = inspector.inspect(batch.images, panel.length, source.imageShape, {
+    const results = await inspector.inspect(batch.images, panel.length, source.imageShape, {
       normalization: trainer.normalization!,
       maskActivation: config.maskActivation,
     });
