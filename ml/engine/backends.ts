@@ -223,6 +223,11 @@ export interface BackendOptions {
    * (default true; under Node 20 this turns on V8's --experimental-wasm-relaxed-simd).
    */
   relaxedSimd?: boolean;
+  /**
+   * WASM only: keep the tensors' memory under this many bytes (default: no limit below WebAssembly's
+   * 4 GiB). A batch over it stops with the batch size that fits, as a full heap does.
+   */
+  memoryLimitBytes?: number;
 }
 
 export interface InitializedBackend {
@@ -245,7 +250,7 @@ export async function initBackend(name: BackendName, options: BackendOptions = {
       setSimdHelpers(options.simdHelpers ?? true);
       setRelaxedSimd(options.relaxedSimd ?? true);
       if (options.relaxedSimd ?? true) await enableRelaxedSimd();
-      return initWasm(options.threads);
+      return initWasm(options.threads, options.memoryLimitBytes);
     case 'tensorflow':
       await importFirst(['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']);
       return activate(name, 1, 'native libtensorflow');
@@ -279,14 +284,14 @@ async function importFirst(packages: string[]): Promise<void> {
   throw new Error(`none of ${packages.join(', ')} could be loaded: ${errorText(lastError)}`);
 }
 
-async function initWasm(requested: number | undefined): Promise<InitializedBackend> {
+async function initWasm(requested: number | undefined, memoryLimitBytes: number | undefined): Promise<InitializedBackend> {
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
   registerWasmKernels();
   await loadWorkerThreads();
   const threads = Math.max(1, Math.floor(requested ?? (await defaultThreads())));
   const running = tf.engine().registry.wasm !== undefined;
   if (running && wasm.getThreadsCount() === threads && tf.getBackend() === 'wasm') {
-    guardWasmAllocations((tf.backend() as unknown as { wasm: unknown }).wasm);
+    guardWasmAllocations((tf.backend() as unknown as { wasm: unknown }).wasm, memoryLimitBytes);
     return { name: 'wasm', threads, detail: `${wasmDetail(threads)}, project kernels registered` };
   }
   if (running) recreateWasmBackend();
@@ -296,7 +301,7 @@ async function initWasm(requested: number | undefined): Promise<InitializedBacke
     if (!(await tf.setBackend('wasm'))) throw new Error('the WASM backend failed to initialise');
   });
   const module = (tf.backend() as unknown as { wasm: unknown }).wasm;
-  guardWasmAllocations(module);
+  guardWasmAllocations(module, memoryLimitBytes);
   if (isNode()) unrefWasmThreads(module);
   const actual = wasm.getThreadsCount();
   const notes = [`${wasmDetail(actual)}, project kernels registered`];

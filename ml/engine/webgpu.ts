@@ -179,8 +179,8 @@ interface WebGpuBackendInternals {
 
 interface GpuDeviceLike {
   limits: Record<string, number>;
-  addEventListener?(type: 'uncapturederror', listener: (event: { error: { message: string } }) => void): void;
-  onuncapturederror?: ((event: { error: { message: string } }) => void) | null;
+  addEventListener?(type: 'uncapturederror', listener: (event: { error: { message: string }; preventDefault?: () => void }) => void): void;
+  onuncapturederror?: ((event: { error: { message: string }; preventDefault?: () => void }) => void) | null;
   lost?: Promise<{ message: string; reason?: string }>;
 }
 
@@ -218,12 +218,33 @@ export function guardWebgpuBackend(backend: unknown): void {
   }
   const errors: string[] = [];
   deviceErrors.set(gpu, errors);
-  const record = (event: { error: { message: string } }) => {
+  const record = (event: { error: { message: string }; preventDefault?: () => void }) => {
+    // Handled here (the run stops with this message): not printed again by the runtime.
+    event.preventDefault?.();
     if (errors.length < 5) errors.push(event.error.message.split('\n')[0]!);
   };
   if (gpu.device.addEventListener) gpu.device.addEventListener('uncapturederror', record);
   else gpu.device.onuncapturederror = record;
   void gpu.device.lost?.then((info) => errors.push(`the GPU device was lost: ${info.message || info.reason || 'no reason given'}`));
+}
+
+/** A GPU error found after the work that caused it: WebGPU reports errors asynchronously. */
+export class GpuDeviceError extends Error {
+  constructor(message: string, readonly outOfMemory: boolean) {
+    super(message);
+    this.name = 'GpuDeviceError';
+  }
+}
+
+const MEMORY_ERROR = /out of memory|exceeds the max(imum)? (buffer size|storage buffer binding size)|allocation failed/i;
+
+/**
+ * Throws the first GPU error recorded since the last check (WebGPU only; a no-op elsewhere): after
+ * such an error the GPU skipped work and the values read back are not to be trusted.
+ */
+export function throwIfDeviceError(during: string, backend: unknown = tf.backend()): void {
+  const error = takeDeviceError(backend);
+  if (error) throw new GpuDeviceError(`The GPU reported an error during ${during}: ${error}`, MEMORY_ERROR.test(error));
 }
 
 /** The first GPU error recorded since the last call (then cleared), or null. */

@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { readAll } from '../engine/read.js';
+import { throwIfDeviceError } from '../engine/webgpu.js';
 import { checkBatch, sequentialOrder, type DataSource } from './dataSource.js';
 import { crossEntropyPerImage } from './loss.js';
 import { accuracyOf, argmaxRows, confusionMatrix, type ConfusionMatrix } from './metrics.js';
@@ -69,6 +70,7 @@ export async function predictSource(model: tf.LayersModel, source: DataSource, o
       return [tf.softmax(logits), crossEntropyPerImage(logits, labels, numClasses)];
     });
     const [probs, losses] = (await readAll(outputs)) as [Float32Array, Float32Array];
+    throwIfDeviceError('inference');
     result.probabilities.set(probs, done * numClasses);
     result.predicted.set(argmaxRows(probs, numClasses), done);
     result.labels.set(batch.labels, done);

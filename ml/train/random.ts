@@ -22,8 +22,8 @@ export function deriveSeed(seed: number, ...parts: number[]): number {
   return h;
 }
 
-/** Purposes of derived streams; distinct constants keep the shuffle and augmentation streams apart. */
-export const streams = { shuffle: 1, augment: 2 } as const;
+/** Purposes of derived streams; distinct constants keep the shuffle, augmentation and init streams apart. */
+export const streams = { shuffle: 1, augment: 2, init: 3 } as const;
 
 /**
  * sfc32 (Chris Doty-Humphrey's Small Fast Counting generator): 128 bits of state, passes PractRand,
@@ -76,4 +76,20 @@ export function shuffledIndices(size: number, random: Random): Int32Array {
     order[j] = tmp;
   }
   return order;
+}
+
+/**
+ * Runs `build` with Math.random drawing from a seeded generator. tfjs's initializers take their seeds
+ * from Math.random when none is given, so a model built inside starts from the same weights for the
+ * same seed, on every backend (the values are drawn in JavaScript, then uploaded).
+ */
+export function withSeededMathRandom<T>(seed: number, build: () => T): T {
+  const random = Math.random;
+  const generator = new Random(seed);
+  Math.random = () => generator.nextFloat();
+  try {
+    return build();
+  } finally {
+    Math.random = random;
+  }
 }

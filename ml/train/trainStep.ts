@@ -1,5 +1,6 @@
 /** One optimisation step: forward in training mode, loss, gradients, optimiser update. */
 import * as tf from '@tensorflow/tfjs';
+import { throwIfDeviceError } from '../engine/webgpu.js';
 import { meanCrossEntropy } from './loss.js';
 import type { Optimizer, TrainableParam } from './optimizer.js';
 
@@ -48,6 +49,7 @@ export async function trainStep(
   });
   try {
     const [lossValues, correctValues] = await Promise.all([value.data(), correct.data()]);
+    throwIfDeviceError(`training step ${step}`);
     const loss = lossValues[0]!;
     if (!Number.isFinite(loss)) throw new DivergedError(step, learningRate);
     tf.tidy(() => optimizer.applyGradients(params, params.map((p) => grads[p.variable.name]), learningRate));

@@ -5,6 +5,8 @@
  * (optimiser state, position, normalisation), so a checkpointed run continues exactly (see README.md).
  */
 import * as tf from '@tensorflow/tfjs';
+import { disposeCreatedOnFailure } from '../engine/sweep.js';
+import { BatchTooLargeError, deviceDescription, isOutOfMemory, largestFittingBatch } from './batchFit.js';
 import { checkBatch, type DataSource } from './dataSource.js';
 import { evaluateSource, type Evaluation } from './evaluate.js';
 import { computeChannelStats, checkChannelStats, type ChannelStats } from './normalization.js';
@@ -299,11 +301,17 @@ export class Trainer {
       const labels = tf.tensor1d(batch.labels, 'int32');
       let result;
       try {
-        result = await trainStep(this.model, this.params, this.optimizer, images, labels, learningRate, position.step);
-      } finally {
+        const step = position.step;
+        result = await disposeCreatedOnFailure(() => trainStep(this.model, this.params, this.optimizer, images, labels, learningRate, step));
+      } catch (error) {
         images.dispose();
         labels.dispose();
+        if (!isOutOfMemory(error)) throw error;
+        const cause = error instanceof Error ? error.message : String(error);
+        throw new BatchTooLargeError(count, await largestFittingBatch(this.model, count), deviceDescription(), cause);
       }
+      images.dispose();
+      labels.dispose();
       position.batch++;
       position.step++;
       batches++;

@@ -11,6 +11,7 @@ import { buildModel, isVariantName, type VariantName } from '../../../ml/model/i
 import { hasFusedBatchNormRelu } from '../../../ml/wasm/batchNormRelu.js';
 import { disposeOptimizerState } from '../../../ml/train/checkpoint.js';
 import { CheckpointStore } from '../../../ml/train/checkpointStore.js';
+import { deriveSeed, streams, withSeededMathRandom } from '../../../ml/train/random.js';
 import { Trainer, type EpochReport, type TrainingConfig } from '../../../ml/train/trainer.js';
 import type { EpochMetrics, MaskFrame, RunConfig } from '../../common/contract/runs.js';
 import { StudioError } from '../../common/errors.js';
@@ -118,7 +119,7 @@ export async function runTraining(data: TrainWorkerData, post: (message: TrainMe
 
     const store = new CheckpointStore(checkpointRoot(data.workspace, run.id));
     const latest = await store.loadLatest();
-    const model = latest?.model ?? freshModel(config.model, config, channels, numClasses);
+    const model = latest?.model ?? initialRunModel(config.model, config, channels, numClasses);
     const panel = validation ? maskPanel(valImages) : [];
     const panelSource = new RunDataSource(db, panel, numClasses, config.imageSize, channels);
     const inspector = new AttentionInspector(model);
@@ -233,14 +234,17 @@ async function panelFrames(source: RunDataSource, panel: RunImage[], inspector: 
 }
 
 /**
- * The run's network, newly initialised. Where the backend has the fused BatchNorm+ReLU kernels (wasm),
+ * The run's network, newly initialised from its seed. Where the backend has the fused BatchNorm+ReLU kernels (wasm),
  * every BN+ReLU pair trains as one layer: the same function and weights, about half the activation
  * memory and less time per step. Exports are unfused again (exportModel.ts).
  */
-function freshModel(variant: VariantName, config: RunConfig, channels: 1 | 3, numClasses: number): LayersModel {
-  const built = buildModel(variant, {
-    inputShape: [config.imageSize, config.imageSize, channels], numClasses, fusion: config.fusion, maskActivation: config.maskActivation,
-  });
+export function initialRunModel(variant: VariantName, config: RunConfig, channels: 1 | 3, numClasses: number): LayersModel {
+  // The run's seed fixes the initial weights too, so a run is reproducible on any backend.
+  const built = withSeededMathRandom(deriveSeed(config.seed, streams.init), () =>
+    buildModel(variant, {
+      inputShape: [config.imageSize, config.imageSize, channels], numClasses, fusion: config.fusion, maskActivation: config.maskActivation,
+    }),
+  );
   if (!hasFusedBatchNormRelu()) return built;
   const fused = fuseBatchNormRelu(built);
   built.dispose();
