@@ -60,3 +60,33 @@ describe('the wasm heap guard', () => {
     sum.dispose();
   });
 });
+
+describe('chooseBackend', () => {
+  const probe = (name: 'tensorflow' | 'webgpu' | 'wasm' | 'cpu', available: boolean, software = false) => ({
+    name, package: name, available, reason: `${name} reason`, ...(software ? { software } : {}),
+  });
+
+  it('never picks a software GPU by itself, but gives it when asked for by name', () => {
+    const probes = [probe('tensorflow', false), probe('webgpu', true, true), probe('wasm', true), probe('cpu', true)];
+    const auto = chooseBackend(probes);
+    expect(auto.name).toBe('wasm');
+    expect(auto.reason).toContain('webgpu only on a software adapter');
+    // Even when the software adapter measured faster.
+    expect(chooseBackend(probes, { speeds: { webgpu: 500, wasm: 40 } }).name).toBe('wasm');
+    expect(chooseBackend(probes, { forced: 'webgpu' })).toMatchObject({ name: 'webgpu', reason: 'requested explicitly' });
+  });
+
+  it('picks the fastest measured candidate and says by how much', () => {
+    const probes = [probe('tensorflow', true), probe('webgpu', true), probe('wasm', true), probe('cpu', true)];
+    const choice = chooseBackend(probes, { speeds: { tensorflow: 80, webgpu: 310.4, wasm: 45.25 } });
+    expect(choice.name).toBe('webgpu');
+    expect(choice.reason).toMatch(/webgpu trained this model fastest on this machine: 310 img\/s against tensorflow 80\.0 img\/s, wasm 45\.3 img\/s/);
+  });
+
+  it('falls back to the order of preference before anything is measured, and to cpu only when nothing else loads', () => {
+    const probes = [probe('tensorflow', true), probe('webgpu', true), probe('wasm', true), probe('cpu', true)];
+    expect(chooseBackend(probes)).toMatchObject({ name: 'tensorflow', reason: expect.stringContaining('no speed measured yet') });
+    expect(chooseBackend([probe('tensorflow', false), probe('webgpu', true, true), probe('wasm', false), probe('cpu', true)]).name).toBe('cpu');
+    expect(chooseBackend([probe('wasm', false)], { forced: 'wasm' }).name).toBeNull();
+  });
+});

@@ -251,4 +251,7 @@ export interface RunStatusEvent {
   runId: number;
   status: RunStatus;
   error: string | null;
+  /** When training starts: the backend and why it was chosen (measured speeds, or what was forced). */
+  backend?: string;
+  detail?: string;
 }

@@ -1,20 +1,13 @@
 import os from 'node:os';
 import type { AppInfo } from '../../common/contract/index.js';
-import { chooseBackend, probeBackends, type BackendProbe } from '../../../ml/engine/backends.js';
+import { chooseBackend } from '../../../ml/engine/backends.js';
 import { packageVersion } from '../paths.js';
+import { cachedBackendProbes, candidateProbes } from '../training/backendChoice.js';
 import type { ServiceContext } from './context.js';
-
-let probeCache: Promise<BackendProbe[]> | null = null;
-
-/** Probing loads native and WASM modules; do it once per process. */
-export function cachedBackendProbes(): Promise<BackendProbe[]> {
-  probeCache ??= probeBackends();
-  return probeCache;
-}
 
 export async function appInfo(ctx: ServiceContext, probe = true): Promise<AppInfo> {
   const probes = probe ? await cachedBackendProbes() : [];
-  const choice = probe ? chooseBackend(probes, ctx.forcedBackend) : { name: null, reason: 'backends not probed' };
+  const choice = probe ? chooseBackend(candidateProbes(probes), { forced: ctx.forcedBackend }) : { name: null, reason: 'backends not probed' };
   return {
     name: 'Attention Studio',
     version: packageVersion(),

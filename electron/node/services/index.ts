@@ -1,6 +1,7 @@
 /** The composition root for services: one place builds every handler the contract names. */
 import type { Handlers } from '../rpc/dispatch.js';
 import { appHandlers } from './app.js';
+import { doctorHandlers } from './doctor.js';
 import { workspaceHandlers } from './workspace.js';
 import { datasetHandlers } from './dataset.js';
 import { runHandlers } from './runs.js';
@@ -11,6 +12,7 @@ export type { ServiceContext } from './context.js';
 export function createHandlers(ctx: ServiceContext): Handlers {
   return {
     ...appHandlers(ctx),
+    ...doctorHandlers(ctx),
     ...workspaceHandlers(ctx),
     ...datasetHandlers(ctx),
     ...runHandlers(ctx),

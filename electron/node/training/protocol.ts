@@ -1,4 +1,5 @@
 /** Messages between the studio and its ML worker threads. Plain structured-clone data only. */
+import type { SpeedMeasurement, SpeedProbe } from '../../../ml/engine/measure.js';
 import type { ExportReport } from './exportModel.js';
 import type { EpochMetrics, ImageMasks, MaskFrame, RunBatchEvent, RunEvaluation, RunStatus } from '../../common/contract/runs.js';
 
@@ -19,7 +20,17 @@ export interface InferenceWorkerData {
   threads?: number;
 }
 
-export type WorkerData = TrainWorkerData | InferenceWorkerData;
+/** Times a few training and inference steps of one model on one backend, then exits. */
+export interface MeasureWorkerData {
+  kind: 'measure';
+  backend: string;
+  probe: SpeedProbe;
+  threads?: number;
+}
+
+export type MeasureMessage = { type: 'measured'; result: SpeedMeasurement; detail: string } | { type: 'failed'; error: string };
+
+export type WorkerData = TrainWorkerData | InferenceWorkerData | MeasureWorkerData;
 
 /** Studio → training worker. */
 export type TrainControl = { type: 'pause' } | { type: 'resume' } | { type: 'stop' };
@@ -27,6 +38,7 @@ export type TrainControl = { type: 'pause' } | { type: 'resume' } | { type: 'sto
 /** Training worker → studio. */
 export type TrainMessage =
   | { type: 'status'; status: RunStatus; backend?: string; detail?: string }
+  | { type: 'measuring'; backend: string; done: number; total: number }
   | { type: 'cache'; done: number; total: number }
   | ({ type: 'batch' } & Omit<RunBatchEvent, 'runId'>)
   | { type: 'epoch'; epochs: number; metrics: EpochMetrics }

@@ -136,9 +136,9 @@ export class RunManager {
     this.pump();
   }
 
-  private emitStatus(runId: number): void {
+  private emitStatus(runId: number, started?: { backend: string; detail: string }): void {
     const run = this.get(runId);
-    this.events.emit('run.status', { runId, status: run.status, error: run.error });
+    this.events.emit('run.status', { runId, status: run.status, error: run.error, ...started });
   }
 
   private settle(runId: number, outcome: RunOutcome): void {
@@ -190,7 +190,15 @@ export class RunManager {
       case 'cache':
         this.events.emit('job.progress', { jobId: `run-${runId}-cache`, kind: 'training-cache', done: message.done, total: message.total, message: 'Decoding images at the run input size' });
         break;
+      case 'measuring':
+        this.events.emit('job.progress', {
+          jobId: `run-${runId}-measure`, kind: 'backend-measure', done: message.done, total: message.total,
+          message: `Measuring how fast ${message.backend} trains this model`,
+        });
+        break;
       case 'status':
+        this.emitStatus(runId, message.backend && message.detail ? { backend: message.backend, detail: message.detail } : undefined);
+        break;
       case 'finished':
       case 'failed':
         this.emitStatus(runId);

@@ -4,7 +4,8 @@
  * and the attention-mask panel stored after every epoch. Reports through `post`; obeys `control`.
  */
 import type { LayersModel } from '@tensorflow/tfjs';
-import { initBackend, isBackendName, probeBackends, chooseBackend } from '../../../ml/engine/backends.js';
+import { initBackend, isBackendName, type BackendName } from '../../../ml/engine/backends.js';
+import type { SpeedProbe } from '../../../ml/engine/measure.js';
 import { AttentionInspector } from '../../../ml/inspect/masks.js';
 import { fuseBatchNormRelu } from '../../../ml/layers/fuseBatchNormRelu.js';
 import { buildModel, isVariantName, type VariantName } from '../../../ml/model/index.js';
@@ -17,6 +18,7 @@ import type { EpochMetrics, MaskFrame, RunConfig } from '../../common/contract/r
 import { StudioError } from '../../common/errors.js';
 import { openWorkspaceDb, type Db } from '../storage/db.js';
 import { getRunRow, insertMaskFrames, recordEpoch, runImages, snapshotHasColour, updateRun, type RunImage } from '../storage/runs.js';
+import { chooseRunBackend } from './backendChoice.js';
 import { ensureTrainingCache } from './cache.js';
 import { checkpointRoot } from './paths.js';
 import type { TrainControl, TrainMessage, TrainWorkerData } from './protocol.js';
@@ -81,14 +83,18 @@ export interface TrainControls {
   onControl(handler: (message: TrainControl) => void): void;
 }
 
-async function selectBackend(requested: string | undefined) {
-  if (requested !== undefined) {
-    if (!isBackendName(requested)) throw new StudioError('invalid_argument', `Unknown backend "${requested}"`, { field: 'backend' });
-    return requested;
+async function selectBackend(requested: string | undefined, run: SpeedProbe, threads: number | undefined, post: (message: TrainMessage) => void) {
+  if (requested !== undefined && !isBackendName(requested)) {
+    throw new StudioError('invalid_argument', `Unknown backend "${requested}"`, { field: 'backend' });
   }
-  const choice = chooseBackend(await probeBackends());
+  const choice = await chooseRunBackend({
+    forced: requested as BackendName | undefined,
+    run,
+    ...(threads ? { threads } : {}),
+    onMeasuring: (backend, done, total) => post({ type: 'measuring', backend, done, total }),
+  });
   if (!choice.name) throw new StudioError('unavailable', `No tfjs backend can train here: ${choice.reason}`);
-  return choice.name;
+  return { name: choice.name, reason: choice.reason };
 }
 
 export async function runTraining(data: TrainWorkerData, post: (message: TrainMessage) => void, controls: TrainControls): Promise<void> {
@@ -113,9 +119,11 @@ export async function runTraining(data: TrainWorkerData, post: (message: TrainMe
     const train = new RunDataSource(db, trainImages, numClasses, config.imageSize, channels);
     const validation = valImages.length > 0 ? new RunDataSource(db, valImages, numClasses, config.imageSize, channels) : undefined;
 
-    const backend = await initBackend(await selectBackend(data.backend), data.threads ? { threads: data.threads } : {});
+    const speedProbe = { model: config.model, imageSize: config.imageSize, channels, batchSize: config.batchSize, numClasses };
+    const selected = await selectBackend(data.backend, speedProbe, data.threads, post);
+    const backend = await initBackend(selected.name, data.threads ? { threads: data.threads } : {});
     updateRun(db, run.id, { status: 'running', backend: backend.name, startedAt: run.startedAt ?? Date.now(), finishedAt: null, error: null });
-    post({ type: 'status', status: 'running', backend: backend.name, detail: backend.detail });
+    post({ type: 'status', status: 'running', backend: backend.name, detail: `${selected.reason}; ${backend.detail}` });
 
     const store = new CheckpointStore(checkpointRoot(data.workspace, run.id));
     const latest = await store.loadLatest();

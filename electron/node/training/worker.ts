@@ -4,19 +4,29 @@
  * never runs on the main process's event loop, so the UI stays responsive.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { chooseBackend, initBackend, isBackendName, probeBackends } from '../../../ml/engine/backends.js';
+import { chooseBackend, initBackend, isBackendName, probeBackends, type BackendName } from '../../../ml/engine/backends.js';
+import { measureTrainingSpeed } from '../../../ml/engine/measure.js';
 import { StudioError } from '../../common/errors.js';
 import { openWorkspaceDb } from '../storage/db.js';
 import { exportRunModel } from './exportModel.js';
 import { evaluateRun, imageMasks, predictFiles, RunModels } from './inferenceTasks.js';
-import type { InferenceMessage, InferenceRequest, TrainControl, WorkerData } from './protocol.js';
+import type { InferenceMessage, InferenceRequest, MeasureMessage, TrainControl, WorkerData } from './protocol.js';
 import { runTraining } from './trainTask.js';
 
 const port = parentPort;
 if (!port) throw new Error('worker.ts must run as a worker thread');
 const data = workerData as WorkerData;
 
-if (data.kind === 'train') {
+if (data.kind === 'measure') {
+  try {
+    const backend = await initBackend(data.backend as BackendName, data.threads ? { threads: data.threads } : {});
+    const result = await measureTrainingSpeed(data.probe);
+    port.postMessage({ type: 'measured', result, detail: backend.detail } satisfies MeasureMessage);
+  } catch (error) {
+    port.postMessage({ type: 'failed', error: error instanceof Error ? error.message : String(error) } satisfies MeasureMessage);
+  }
+  process.exit(0);
+} else if (data.kind === 'train') {
   const handlers: ((message: TrainControl) => void)[] = [];
   port.on('message', (message: TrainControl) => handlers.forEach((handler) => handler(message)));
   await runTraining(data, (message) => port.postMessage(message), { onControl: (handler) => handlers.push(handler) });

@@ -1,5 +1,6 @@
 /** Every CLI subcommand, in the order `--help` lists them. */
 import type { Command } from '../command.js';
+import { doctorCommand } from './doctor.js';
 import { infoCommand } from './info.js';
 import { serveCommand } from './serve.js';
 import { importCommand } from './import.js';
@@ -9,4 +10,4 @@ import { exportCommand } from './exportModel.js';
 import { predictCommand } from './predict.js';
 import { trainCommand } from './train.js';
 
-export const commands: Command[] = [infoCommand, serveCommand, importCommand, datasetCommand, trainCommand, evaluateCommand, predictCommand, exportCommand];
+export const commands: Command[] = [infoCommand, doctorCommand, serveCommand, importCommand, datasetCommand, trainCommand, evaluateCommand, predictCommand, exportCommand];

@@ -13,9 +13,14 @@ export const infoCommand: Command = {
       `node ${info.node} on ${info.platform}/${info.arch}, ${info.cpus} logical CPUs${info.electron ? `, electron ${info.electron}` : ''}`,
       '',
       'Backends:',
-      ...info.backends.map((b) => `  ${b.available ? 'yes' : 'no '} ${b.name.padEnd(10)} ${b.reason}`),
+      ...info.backends.flatMap((b) => [
+        `  ${b.available ? 'yes' : 'no '} ${b.name.padEnd(10)} ${b.reason}`,
+        ...(b.device && b.available ? [`      device: ${b.device}`] : []),
+        ...(b.enable ? [`      to enable: ${b.enable}`] : []),
+      ]),
       '',
       `Training would use: ${info.selectedBackend ?? 'none'} (${info.selectionReason})`,
+      'Run `attention-studio doctor` to measure each backend on a model.',
     ];
     ctx.print(info, lines.join('\n'));
     return info.selectedBackend ? 0 : 1;

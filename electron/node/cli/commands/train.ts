@@ -45,7 +45,13 @@ export const trainCommand: Command = {
     const manager = new RunManager(db, workspace, events, { ...(ctx.backend ? { backend: ctx.backend } : {}), ...(threads ? { threads } : {}) });
     const started = Date.now();
     const emit = (line: object) => ctx.stdout.write(`${JSON.stringify(line)}\n`);
+    let backendReason: string | null = null;
     events.subscribe((event, payload) => {
+      if (event === 'run.status' && (payload as { detail?: string }).detail) {
+        const { backend, detail } = payload as { backend: string; detail: string };
+        backendReason = detail;
+        if (!ctx.json) ctx.stderr.write(`training on ${backend}: ${detail}\n`);
+      }
       if (ctx.json) {
         emit({ event, ...(payload as object) });
         return;
@@ -105,6 +111,7 @@ export const trainCommand: Command = {
         run: runId,
         status: run.status,
         backend: run.backend,
+        backend_reason: backendReason,
         model: run.config.model,
         epochs: run.epochsDone,
         epochs_planned: run.config.epochs,
