@@ -125,4 +125,22 @@ describe('serve survives hostile requests', () => {
       ws.close();
     }
   });
+
+  it.runIf(fifoSupported)('previews an image whose file became a FIFO from its thumbnail, keeps serving, and stops on SIGTERM', { timeout: 30_000 }, async () => {
+    const ws = await openSocket();
+    try {
+      const id = imageIds.get('now-a-fifo.png')!;
+      // More previews at once than libuv has threads: each FIFO open would have held one forever.
+      const previews = await Promise.all(Array.from({ length: 6 }, (_, i) => call(ws, 100 + i, 'getImagePreview', { imageId: id, maxSide: 64 })));
+      for (const preview of previews) expect(preview).toMatchObject({ ok: true, result: { imageId: id, fromOriginal: false } });
+      expect(await call(ws, 200, 'getImagePreview', { imageId: imageIds.get('kept.png')!, maxSide: 64 })).toMatchObject({
+        ok: true,
+        result: { fromOriginal: true, width: 40, height: 30 },
+      });
+    } finally {
+      ws.close();
+    }
+    await expectStillServing();
+    expect(await serve.terminate(10_000)).toBe(0);
+  });
 });
