@@ -12,6 +12,7 @@ import type { Duplex } from 'node:stream';
 import { pipeline } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { RpcRequest, RpcResponse } from '../../common/contract/wire.js';
+import { contentSecurityPolicy, withMetaPolicy } from '../../common/csp.js';
 import type { EventHub } from '../events.js';
 import { respond, type Dispatch } from '../rpc/dispatch.js';
 
@@ -48,20 +49,6 @@ const contentTypes: Record<string, string> = {
   '.woff2': 'font/woff2',
   '.wasm': 'application/wasm',
 };
-
-export function contentSecurityPolicy(connectSrc: string): string {
-  return [
-    "default-src 'self'",
-    "script-src 'self'",
-    "style-src 'self' 'unsafe-inline'",
-    "img-src 'self' data: blob:",
-    `connect-src 'self' ${connectSrc}`,
-    "object-src 'none'",
-    "base-uri 'none'",
-    "form-action 'none'",
-    "frame-ancestors 'none'",
-  ].join('; ');
-}
 
 function sameToken(given: string | null | undefined, token: string): boolean {
   if (!given) return false;
@@ -101,6 +88,7 @@ function cookieValue(header: string | undefined, name: string): string | null {
 export async function startBrowserServer(options: BrowserServerOptions): Promise<BrowserServer> {
   const token = options.token ?? randomBytes(24).toString('base64url');
   const staticRoot = path.resolve(options.staticDir);
+  const indexFile = path.join(staticRoot, 'index.html');
   let port = 0;
   const cookieName = () => `studio_token_${port}`;
 
@@ -139,10 +127,15 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
       }
       if (!stat.isFile()) return refuse(res, 404, 'Not Found');
 
+      // The page may open one WebSocket: this server's, on this port.
+      const webSockets = [`ws://${HOST}:${port}`, `ws://localhost:${port}`];
+      // The built page carries the desktop window's policy (no WebSocket) in a <meta>; browsers apply
+      // both policies, so the page's copy gets the same pinned origins as the header.
+      const page = file === indexFile ? Buffer.from(withMetaPolicy(await fs.readFile(file, 'utf8'), contentSecurityPolicy({ webSockets, meta: true }))) : null;
       const headers: Record<string, string> = {
         'content-type': contentTypes[path.extname(file)] ?? 'application/octet-stream',
-        'content-length': String(stat.size),
-        'content-security-policy': contentSecurityPolicy(`ws://${HOST}:${port} ws://localhost:${port}`),
+        'content-length': String(page ? page.length : stat.size),
+        'content-security-policy': contentSecurityPolicy({ webSockets }),
         'x-content-type-options': 'nosniff',
         'referrer-policy': 'no-referrer',
         'cache-control': 'no-store',
@@ -150,6 +143,7 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
       if (auth === 'query') headers['set-cookie'] = `${cookieName()}=${token}; HttpOnly; SameSite=Strict; Path=/`;
       res.writeHead(200, headers);
       if (req.method === 'HEAD') return res.end();
+      if (page) return res.end(page);
       // A file that vanishes or fails mid-read ends this response only.
       pipeline(createReadStream(file), res, (error) => {
         if (error) res.destroy();
