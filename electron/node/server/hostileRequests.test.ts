@@ -13,6 +13,7 @@ import { importImages } from '../import/importer.js';
 import { rendererDist } from '../paths.js';
 import { openWorkspaceDb } from '../storage/db.js';
 import { tempDir } from '../storage/testing/fixtures.js';
+import { closeCodeAfterFrames, openRawWebSocket, type ClientFrame } from './testing/rawWebSocket.js';
 import { getStatus, rawRequest, startServeProcess, type ServeProcess } from './testing/serveProcess.js';
 
 const fifoSupported = process.platform !== 'win32';
@@ -39,7 +40,7 @@ beforeAll(async () => {
     rmSync(fifo);
     execFileSync('mkfifo', [fifo]);
   }
-  serve = await startServeProcess(workspace);
+  serve = await startServeProcess(workspace, path.join(root, 'home'));
 });
 
 afterAll(() => {
@@ -95,7 +96,8 @@ const upgrade = (target: string) =>
   'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n';
 
 describe('serve survives hostile requests', () => {
-  it.each([['//['], ['//[?token=x'], ['/%E0%A4%A']])('answers an upgrade to %s with 400, without a token', async (target) => {
+  // `//?token=%` was found by serve.fuzz.test.ts: an empty authority is not a URL either.
+  it.each([['//['], ['//[?token=x'], ['/%E0%A4%A'], ['//?token=%'], ['//']])('answers an upgrade to %s with 400, without a token', async (target) => {
     const answer = await rawRequest(serve.port, upgrade(target));
     expect(answer.status).toBe(400);
     await expectStillServing();
@@ -114,6 +116,23 @@ describe('serve survives hostile requests', () => {
 
   it('closes a connection that sends a frame over 16 MiB (1009), and keeps serving', async () => {
     expect([1009, 1006]).toContain(await closeCodeAfter((ws) => ws.send(Buffer.alloc(16 * 1024 * 1024 + 1, 0x20), { binary: false })));
+    await expectStillServing();
+  });
+
+  // A fragmented ping with RSV1 set was found by serve.fuzz.test.ts; its neighbours are here too.
+  it.each<[string, ClientFrame]>([
+    ['a fragmented ping with RSV1 set', { fin: false, rsv: 4, opcode: 9, mask: true, payload: Buffer.from('[false,-2.5]') }],
+    ['a text frame with RSV1 set', { fin: true, rsv: 4, opcode: 1, mask: true, payload: Buffer.from('{}') }],
+    ['an unmasked frame', { fin: true, rsv: 0, opcode: 1, mask: false, payload: Buffer.from('{}') }],
+    ['a reserved opcode', { fin: true, rsv: 0, opcode: 3, mask: true, payload: Buffer.from('{}') }],
+    ['a continuation with nothing to continue', { fin: true, rsv: 0, opcode: 0, mask: true, payload: Buffer.from('{}') }],
+  ])('closes a connection that sends %s (1002), and keeps serving', async (_label, bad) => {
+    const socket = await openRawWebSocket(serve.port, serve.token);
+    try {
+      expect(await closeCodeAfterFrames(socket, [bad])).toBe(1002);
+    } finally {
+      socket.destroy();
+    }
     await expectStillServing();
   });
 

@@ -3,6 +3,7 @@
  * process (an exception thrown in-process would only be caught and reported by the test runner).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
@@ -22,12 +23,14 @@ export interface ServeProcess {
   kill(): void;
 }
 
-export async function startServeProcess(workspace: string, extraArgs: string[] = []): Promise<ServeProcess> {
+/** Starts `serve --workspace WORKSPACE`; its user data (the recent-workspaces list) goes to `home`, not the user's own. */
+export async function startServeProcess(workspace: string, home: string): Promise<ServeProcess> {
   const entry = path.join(packageRoot(), 'electron', 'node', 'cli', 'entry.ts');
-  const child = spawn(process.execPath, ['--import', 'tsx', entry, 'serve', '--workspace', workspace, '--json', ...extraArgs], {
+  mkdirSync(home, { recursive: true });
+  const child = spawn(process.execPath, ['--import', 'tsx', entry, 'serve', '--workspace', workspace, '--json'], {
     cwd: packageRoot(),
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ATTENTION_STUDIO_BACKEND: 'cpu' },
+    env: { ...process.env, ATTENTION_STUDIO_BACKEND: 'cpu', ATTENTION_STUDIO_HOME: home },
   });
   let stdout = '';
   let stderr = '';
@@ -74,9 +77,10 @@ export interface RawResponse {
 
 /**
  * Sends bytes as they are (no client-side URL or header normalisation) and collects the answer until
- * the server closes the connection or `timeoutMs` passes.
+ * the server closes the connection or `timeoutMs` passes. `endAfterWrite` half-closes the connection
+ * after the bytes, so that a server waiting for the rest of an incomplete request sees there is none.
  */
-export function rawRequest(port: number, bytes: string | Buffer, timeoutMs = 5_000): Promise<RawResponse> {
+export function rawRequest(port: number, bytes: string | Buffer, timeoutMs = 5_000, options: { endAfterWrite?: boolean } = {}): Promise<RawResponse> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     const socket = net.connect(port, '127.0.0.1');
@@ -90,17 +94,18 @@ export function rawRequest(port: number, bytes: string | Buffer, timeoutMs = 5_0
     const timer = setTimeout(finish, timeoutMs);
     socket.on('data', (chunk) => {
       chunks.push(chunk);
-      // One whole answer without a body is enough (keep-alive would hold the socket open).
+      // One whole answer is enough (keep-alive, or a WebSocket after 101, would hold the socket open).
       const text = Buffer.concat(chunks).toString('latin1');
       const head = text.indexOf('\r\n\r\n');
       if (head >= 0) {
         const length = /\r\ncontent-length: (\d+)/i.exec(text.slice(0, head));
-        if (length && text.length - head - 4 >= Number(length[1])) finish();
+        if (text.startsWith('HTTP/1.1 101') || (length && text.length - head - 4 >= Number(length[1]))) finish();
       }
     });
     socket.on('error', finish);
     socket.on('close', finish);
-    socket.write(bytes);
+    if (options.endAfterWrite) socket.end(bytes);
+    else socket.write(bytes);
   });
 }
 
