@@ -8,13 +8,18 @@ const electronMain = ['electron', 'electron/main'];
 const nodeBuiltins = ['fs', 'path', 'os', 'child_process', 'worker_threads', 'crypto', 'http', 'net', 'url'];
 const nativeModules = ['better-sqlite3', 'sharp'];
 
-function restrict(entries, message) {
+// The packaged app's fuses ignore ELECTRON_RUN_AS_NODE, so child_process.fork (which relies on it)
+// would start a second copy of the app, not Node: code that runs in the app uses worker_threads.
+const forkMessage = 'Electron cannot run as Node in the packaged app (fuse): use worker_threads, not fork.';
+const noFork = ['child_process', 'node:child_process'].map((name) => ({ name, importNames: ['fork'], message: forkMessage }));
+
+function restrict(entries, message, extraPaths = []) {
   const names = entries.filter((e) => !e.includes('*'));
   const globs = entries.filter((e) => e.includes('*'));
   return {
     'no-restricted-imports': [
       'error',
-      { paths: names.map((name) => ({ name, message })), patterns: globs.length ? [{ group: globs, message }] : [] },
+      { paths: [...names.map((name) => ({ name, message })), ...extraPaths], patterns: globs.length ? [{ group: globs, message }] : [] },
     ],
   };
 }
@@ -38,7 +43,20 @@ export default tseslint.config(
   {
     files: ['electron/node/**/*.ts'],
     rules: restrict([...electronMain, '**/main/**', '**/preload/**'],
-      'electron/node must run without Electron (the CLI and the tests reuse it): no electron imports.'),
+      'electron/node must run without Electron (the CLI and the tests reuse it): no electron imports.', noFork),
+  },
+  {
+    files: ['electron/main/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { paths: noFork }] },
+  },
+  {
+    files: ['electron/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        { selector: "Literal[value='ELECTRON_RUN_AS_NODE'], Identifier[name='ELECTRON_RUN_AS_NODE']", message: forkMessage },
+      ],
+    },
   },
   {
     files: ['electron/preload/**/*.ts'],

@@ -10,10 +10,10 @@ import { CALL_CHANNEL, EVENT_CHANNEL, PICK_FOLDER_CHANNEL } from '../common/chan
 import { EventHub } from '../node/events.js';
 import { packageRoot, rendererDist } from '../node/paths.js';
 import { createDispatcher } from '../node/rpc/dispatch.js';
-import { contentSecurityPolicy } from '../node/server/browserServer.js';
 import { createHandlers } from '../node/services/index.js';
 import { defaultWorkspace } from '../node/workspace.js';
 import { createCallHandler, createPickFolderHandler } from './ipc.js';
+import { createWindowOpenHandler, lockDownSession } from './security.js';
 
 const rendererIndex = pathToFileURL(path.join(rendererDist(), 'index.html')).href;
 
@@ -44,11 +44,16 @@ function createWindow(): BrowserWindow {
 }
 
 app.on('web-contents-created', (_event, contents) => {
-  contents.setWindowOpenHandler(({ url }) => {
-    // Links to documentation open in the user's browser, never inside the app.
-    if (url.startsWith('https://')) void shell.openExternal(url);
-    return { action: 'deny' };
-  });
+  // Links open in the user's browser, never inside the app, and only once the user said yes.
+  contents.setWindowOpenHandler(
+    createWindowOpenHandler(
+      (options) => {
+        const owner = BrowserWindow.fromWebContents(contents);
+        return owner ? dialog.showMessageBox(owner, options) : dialog.showMessageBox(options);
+      },
+      (href) => shell.openExternal(href),
+    ),
+  );
   contents.on('will-navigate', (event, url) => {
     if (url.split(/[?#]/)[0] !== rendererIndex) event.preventDefault();
   });
@@ -67,10 +72,7 @@ void app.whenReady().then(() => {
   });
   const dispatch = createDispatcher(handlers);
 
-  session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
-  session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
-    callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [contentSecurityPolicy("'none'")] } });
-  });
+  lockDownSession(session.defaultSession);
 
   ipcMain.handle(CALL_CHANNEL, createCallHandler(dispatch, rendererIndex));
 

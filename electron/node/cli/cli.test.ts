@@ -1,3 +1,5 @@
+import os from 'node:os';
+import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { runCli } from './main.js';
@@ -41,10 +43,14 @@ describe('attention-studio CLI', () => {
   it.each([
     [['nonsense'], 'unknown command'],
     [['info', '--no-such-flag'], "Unknown option '--no-such-flag'"],
-    [['serve', '--port', 'eighty'], '--port'],
-  ])('exits non-zero with a one-line message for %j', async (args, text) => {
+    [['serve', '--port', 'eighty'], 'attention-studio serve: --port: "eighty" is not a port number'],
+    [['serve', '--port', '70000'], '--port: "70000"'],
+    [['serve', '--port=-1'], '--port: "-1" is not a port number'],
+    [['serve', '--port', '1e3'], '--port: "1e3"'],
+    [['train', '--model', 'lite-16', '--epochs', '0', '--workspace', path.join(os.tmpdir(), 'studio-never-created')], 'attention-studio train: --epochs: "0" is not accepted'],
+  ])('exits 2 (a bad command line) with a one-line message for %j', async (args, text) => {
     const { code, stderr, stdout } = await cli(args);
-    expect(code).not.toBe(0);
+    expect(code).toBe(2);
     expect(stderr.trim().split('\n')).toHaveLength(1);
     expect(stderr).toContain(text);
     expect(stdout).toBe('');

@@ -23,8 +23,11 @@ export interface CliContext extends CliIo {
   backend?: BackendName;
   /** Writes the result: one JSON document with `--json`, the human text otherwise. */
   print(result: unknown, human: string): void;
-  /** The workspace, or a usage error naming `--workspace` when the command needs one. */
-  requireWorkspace(): string;
+  /**
+   * The workspace, or a usage error naming `--workspace` when the command needs one. Unless `create`,
+   * it must already be a studio workspace: a mistyped path is refused, never created.
+   */
+  requireWorkspace(options?: { create?: boolean }): string;
   /** Resolves when the user presses Ctrl-C (SIGINT); commands use it to cancel jobs cleanly. */
   interrupted: AbortSignal;
 }

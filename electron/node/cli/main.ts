@@ -2,13 +2,16 @@
  * `attention-studio`: the studio's services from a terminal, for scripting and for machines without a
  * display. Usage: attention-studio <command> [options] [--workspace DIR] [--json]
  */
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { StudioError } from '../../common/errors.js';
 import { isBackendName, type BackendName } from '../../../ml/engine/backends.js';
 import { packageVersion } from '../paths.js';
+import { DATABASE_FILE, workspaceDbPath } from '../storage/db.js';
 import { UsageError, type CliContext, type CliIo, type Command, type OptionSpec } from './command.js';
 import { commands } from './commands/index.js';
+import { printable } from './printable.js';
 
 const globalOptions: OptionSpec = {
   workspace: { type: 'string', short: 'w' },
@@ -42,7 +45,8 @@ function forcedBackend(value: unknown): BackendName | undefined {
 /** Runs one command line; returns the exit code. Exported for tests. */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   const [name, ...rest] = argv;
-  const writeErr = (line: string) => io.stderr.write(`${line}\n`);
+  // Messages quote paths and arguments: one line each, whatever those hold.
+  const writeErr = (line: string) => io.stderr.write(`${printable(line)}\n`);
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     io.stdout.write(`${usage()}\n`);
     return name === undefined ? 2 : 0;
@@ -91,8 +95,15 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       print(result, human) {
         io.stdout.write(json ? `${JSON.stringify(result)}\n` : `${human}\n`);
       },
-      requireWorkspace() {
+      requireWorkspace(options = {}) {
         if (!workspace) throw new UsageError('--workspace DIR is required for this command');
+        if (!options.create && !existsSync(workspaceDbPath(workspace))) {
+          throw new StudioError(
+            'not_found',
+            `--workspace: ${workspace} is not a studio workspace (it has no ${DATABASE_FILE}); \`attention-studio import FOLDER --workspace DIR\` creates one`,
+            { field: 'workspace' },
+          );
+        }
         return workspace;
       },
     };

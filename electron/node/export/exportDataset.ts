@@ -5,10 +5,11 @@
  * already at the destination is overwritten.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ExportReport, SkippedFile, SplitName } from '../../common/contract/dataset.js';
 import { StudioError } from '../../common/errors.js';
+import { MiB, readStoredFile, UnreadableFileError } from '../files/readStoredFile.js';
 import type { Db } from '../storage/db.js';
 import { sourcePathsOf } from '../storage/trainingCache.js';
 import { fileSystemReason } from '../import/walk.js';
@@ -60,11 +61,11 @@ async function originalBytes(db: Db, row: ExportRow): Promise<Buffer | string> {
   let reason = 'no source file left';
   for (const candidate of [row.source_path, ...sourcePathsOf(db, row.id).filter((p) => p !== row.source_path)]) {
     try {
-      const bytes = await readFile(candidate);
+      const bytes = await readStoredFile(candidate, { maxBytes: 512 * MiB, timeoutMs: 60_000 });
       if (createHash('sha256').update(bytes).digest('hex') === row.content_hash) return bytes;
       reason = 'the file changed on disk since it was imported';
     } catch (error) {
-      reason = fileSystemReason(error);
+      reason = error instanceof UnreadableFileError ? `the source ${error.message}` : fileSystemReason(error);
     }
   }
   return reason;

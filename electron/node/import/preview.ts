@@ -3,9 +3,9 @@
  * `maxSide` pixels on its longer side (EXIF orientation applied, never enlarged). When none of the
  * image's files can be read any more, the stored thumbnail stands in and says so.
  */
-import { readFile } from 'node:fs/promises';
 import sharp, { type Sharp } from 'sharp';
 import type { ImagePreview } from '../../common/contract/dataset.js';
+import { MiB, readStoredFile } from '../files/readStoredFile.js';
 import type { Db } from '../storage/db.js';
 import { getImage } from '../storage/images.js';
 import { getThumbnail } from '../storage/thumbnails.js';
@@ -20,9 +20,9 @@ const LOSSLESS_MAX_SIDE = 256;
 async function firstReadable(paths: string[]): Promise<Buffer | null> {
   for (const file of paths) {
     try {
-      return await readFile(file);
+      return await readStoredFile(file, { maxBytes: 512 * MiB, timeoutMs: 10_000 });
     } catch {
-      // moved or deleted: try the image's other known paths
+      // moved, deleted, or no longer a regular file: try the image's other known paths
     }
   }
   return null;

@@ -1,10 +1,11 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { RpcResponse } from '../../common/contract/wire.js';
 import { EventHub } from '../events.js';
+import { packageRoot } from '../paths.js';
 import { createDispatcher } from '../rpc/dispatch.js';
 import { createHandlers } from '../services/index.js';
 import { startBrowserServer, type BrowserServer } from './browserServer.js';
@@ -15,7 +16,8 @@ const events = new EventHub();
 
 beforeAll(async () => {
   const staticDir = mkdtempSync(path.join(os.tmpdir(), 'studio-static-'));
-  writeFileSync(path.join(staticDir, 'index.html'), '<!doctype html><title>studio</title>');
+  // The renderer's page as written (its <meta> policy is the desktop window's), before the build.
+  copyFileSync(path.join(packageRoot(), 'renderer', 'index.html'), path.join(staticDir, 'index.html'));
   writeFileSync(path.join(os.tmpdir(), 'outside-static.txt'), 'secret');
   const dispatch = createDispatcher(createHandlers({ mode: 'browser', workspace: null, events }));
   server = await startBrowserServer({ dispatch, events, staticDir, token: TOKEN });
@@ -63,6 +65,19 @@ describe('browser-mode server', () => {
     expect(cookie).toContain('HttpOnly');
     const asset = await fetch(`${base()}/index.html`, { headers: { cookie: cookie.split(';')[0]! } });
     expect(asset.status).toBe(200);
+  });
+
+  it('pins the page’s WebSocket source to this server’s port, in the header and in the page’s own <meta>', async () => {
+    const response = await fetch(server.url);
+    const body = Buffer.from(await response.arrayBuffer());
+    expect(Number(response.headers.get('content-length'))).toBe(body.length);
+    const pinned = `connect-src 'self' ws://127.0.0.1:${server.port} ws://localhost:${server.port};`;
+    expect(response.headers.get('content-security-policy')).toContain(pinned);
+    const meta = /<meta\s+http-equiv="Content-Security-Policy"\s+content="([^"]*)"/.exec(body.toString())?.[1];
+    expect(meta).toContain(pinned);
+    expect(meta).not.toContain(':*');
+    const head = await fetch(server.url, { method: 'HEAD' });
+    expect(head.headers.get('content-length')).toBe(String(body.length));
   });
 
   it('refuses paths outside the renderer folder and foreign Host headers', async () => {

@@ -6,10 +6,13 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createReadStream, promises as fs } from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import path from 'node:path';
+import type { Duplex } from 'node:stream';
+import { pipeline } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { RpcRequest } from '../../common/contract/wire.js';
+import type { RpcRequest, RpcResponse } from '../../common/contract/wire.js';
+import { contentSecurityPolicy, withMetaPolicy } from '../../common/csp.js';
 import type { EventHub } from '../events.js';
 import { respond, type Dispatch } from '../rpc/dispatch.js';
 
@@ -47,25 +50,30 @@ const contentTypes: Record<string, string> = {
   '.wasm': 'application/wasm',
 };
 
-export function contentSecurityPolicy(connectSrc: string): string {
-  return [
-    "default-src 'self'",
-    "script-src 'self'",
-    "style-src 'self' 'unsafe-inline'",
-    "img-src 'self' data: blob:",
-    `connect-src 'self' ${connectSrc}`,
-    "object-src 'none'",
-    "base-uri 'none'",
-    "form-action 'none'",
-    "frame-ancestors 'none'",
-  ].join('; ');
-}
-
 function sameToken(given: string | null | undefined, token: string): boolean {
   if (!given) return false;
   const a = Buffer.from(given);
   const b = Buffer.from(token);
   return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/**
+ * The request target as a URL, or null when it is not one (`//[`, a bad percent-escape): such a
+ * request is answered 400 before any check, and never throws out of a handler.
+ */
+export function parseRequestTarget(target: string | undefined, origin: string): { url: URL; pathname: string } | null {
+  try {
+    const url = new URL(target ?? '/', origin);
+    return { url, pathname: decodeURIComponent(url.pathname) };
+  } catch {
+    return null;
+  }
+}
+
+/** A response over a raw socket (upgrade requests), then the socket closed. */
+function refuseUpgrade(socket: Duplex, status: number, reason: string): void {
+  if (socket.destroyed) return;
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
 }
 
 function cookieValue(header: string | undefined, name: string): string | null {
@@ -80,6 +88,7 @@ function cookieValue(header: string | undefined, name: string): string | null {
 export async function startBrowserServer(options: BrowserServerOptions): Promise<BrowserServer> {
   const token = options.token ?? randomBytes(24).toString('base64url');
   const staticRoot = path.resolve(options.staticDir);
+  const indexFile = path.join(staticRoot, 'index.html');
   let port = 0;
   const cookieName = () => `studio_token_${port}`;
 
@@ -98,13 +107,15 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
 
   const server = http.createServer((req, res) => {
     void (async () => {
-      const url = new URL(req.url ?? '/', `http://${HOST}:${port}`);
+      const target = parseRequestTarget(req.url, `http://${HOST}:${port}`);
+      if (!target) return refuse(res, 400, 'Bad Request: the path is not a valid URL');
+      const { url } = target;
       if (!allowedHost(req.headers.host)) return refuse(res, 403, 'Forbidden: unexpected Host header');
       const auth = authorised(req, url);
       if (!auth) return refuse(res, 401, 'Unauthorized: open the URL with the token that `attention-studio serve` printed');
       if (req.method !== 'GET' && req.method !== 'HEAD') return refuse(res, 405, 'Method Not Allowed');
 
-      let relative = decodeURIComponent(url.pathname);
+      let relative = target.pathname;
       if (relative === '/' || relative === '') relative = '/index.html';
       const file = path.resolve(staticRoot, `.${relative}`);
       if (file !== staticRoot && !file.startsWith(staticRoot + path.sep)) return refuse(res, 404, 'Not Found');
@@ -116,10 +127,15 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
       }
       if (!stat.isFile()) return refuse(res, 404, 'Not Found');
 
+      // The page may open one WebSocket: this server's, on this port.
+      const webSockets = [`ws://${HOST}:${port}`, `ws://localhost:${port}`];
+      // The built page carries the desktop window's policy (no WebSocket) in a <meta>; browsers apply
+      // both policies, so the page's copy gets the same pinned origins as the header.
+      const page = file === indexFile ? Buffer.from(withMetaPolicy(await fs.readFile(file, 'utf8'), contentSecurityPolicy({ webSockets, meta: true }))) : null;
       const headers: Record<string, string> = {
         'content-type': contentTypes[path.extname(file)] ?? 'application/octet-stream',
-        'content-length': String(stat.size),
-        'content-security-policy': contentSecurityPolicy(`ws://${HOST}:${port} ws://localhost:${port}`),
+        'content-length': String(page ? page.length : stat.size),
+        'content-security-policy': contentSecurityPolicy({ webSockets }),
         'x-content-type-options': 'nosniff',
         'referrer-policy': 'no-referrer',
         'cache-control': 'no-store',
@@ -127,7 +143,11 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
       if (auth === 'query') headers['set-cookie'] = `${cookieName()}=${token}; HttpOnly; SameSite=Strict; Path=/`;
       res.writeHead(200, headers);
       if (req.method === 'HEAD') return res.end();
-      createReadStream(file).pipe(res);
+      if (page) return res.end(page);
+      // A file that vanishes or fails mid-read ends this response only.
+      pipeline(createReadStream(file), res, (error) => {
+        if (error) res.destroy();
+      });
     })().catch(() => {
       if (!res.headersSent) refuse(res, 500, 'Internal Server Error');
       else res.destroy();
@@ -137,20 +157,41 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
   const clients = new Set<WebSocket>();
 
-  server.on('upgrade', (req, socket, head) => {
-    const url = new URL(req.url ?? '/', `http://${HOST}:${port}`);
-    const origin = req.headers.origin;
-    const originOk = origin === undefined || origin === `http://${HOST}:${port}` || origin === `http://localhost:${port}`;
-    if (url.pathname !== '/rpc' || !allowedHost(req.headers.host) || !originOk || !authorised(req, url)) {
-      socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-      return;
+  server.on('upgrade', (req, socket: Duplex, head) => {
+    // Node hands the socket over without its own error listener: a client that resets it mid-answer
+    // would otherwise be an unhandled 'error' event, which ends the process.
+    socket.on('error', () => socket.destroy());
+    try {
+      const target = parseRequestTarget(req.url, `http://${HOST}:${port}`);
+      if (!target) return refuseUpgrade(socket, 400, 'Bad Request');
+      const origin = req.headers.origin;
+      const originOk = origin === undefined || origin === `http://${HOST}:${port}` || origin === `http://localhost:${port}`;
+      if (target.pathname !== '/rpc' || !allowedHost(req.headers.host) || !originOk || !authorised(req, target.url)) {
+        return refuseUpgrade(socket, 401, 'Unauthorized');
+      }
+      wss.handleUpgrade(req, socket as Socket, head, (ws) => wss.emit('connection', ws, req));
+    } catch {
+      socket.destroy();
     }
-    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
   });
+
+  const send = (ws: WebSocket, response: RpcResponse) => {
+    if (ws.readyState !== ws.OPEN) return;
+    let frame: string;
+    try {
+      frame = JSON.stringify(response);
+    } catch (error) {
+      frame = JSON.stringify({ id: response.id, ok: false, error: { code: 'internal', message: `The result cannot be sent: ${(error as Error).message}` } });
+    }
+    ws.send(frame);
+  };
 
   wss.on('connection', (ws: WebSocket) => {
     clients.add(ws);
     ws.on('close', () => clients.delete(ws));
+    // A protocol error (a text frame that is not UTF-8, a frame over maxPayload, a bad opcode) ends
+    // that connection: ws has already sent the close code (1007, 1009, 1002) and only reports it here.
+    ws.on('error', () => ws.terminate());
     ws.on('message', (data, isBinary) => {
       void (async () => {
         let request: Partial<RpcRequest>;
@@ -159,13 +200,12 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
           request = JSON.parse(data.toString()) as Partial<RpcRequest>;
           if (typeof request !== 'object' || request === null) throw new Error('not an object');
         } catch {
-          ws.send(JSON.stringify({ id: -1, ok: false, error: { code: 'invalid_argument', message: 'Request is not a JSON object', field: '(request)' } }));
+          send(ws, { id: -1, ok: false, error: { code: 'invalid_argument', message: 'Request is not a JSON object', field: '(request)' } });
           return;
         }
         const id = typeof request.id === 'number' && Number.isSafeInteger(request.id) ? request.id : -1;
-        const response = await respond(options.dispatch, id, request.method, request.args);
-        if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(response));
-      })();
+        send(ws, await respond(options.dispatch, id, request.method, request.args));
+      })().catch(() => ws.terminate());
     });
   });
 

@@ -3,8 +3,8 @@
  * 32x32; any other size is decoded once here, from the first of the image's known paths that still
  * reads, and stored, so epochs and later runs never decode files.
  */
-import { readFile } from 'node:fs/promises';
 import { StudioError } from '../../common/errors.js';
+import { MiB, readStoredFile } from '../files/readStoredFile.js';
 import { defaultDecodeOptions, prepareImage } from '../import/decode.js';
 import type { Db } from '../storage/db.js';
 import { statement } from '../storage/statements.js';
@@ -30,10 +30,10 @@ export async function ensureTrainingCache(
     let bytes: Buffer | null = null;
     for (const file of paths) {
       try {
-        bytes = await readFile(file);
+        bytes = await readStoredFile(file, { maxBytes: 512 * MiB, timeoutMs: 60_000 });
         break;
       } catch {
-        // moved or deleted: try the image's other known paths
+        // moved, deleted, or no longer a regular file: try the image's other known paths
       }
     }
     if (!bytes) {

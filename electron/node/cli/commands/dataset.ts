@@ -11,12 +11,13 @@ import { classCounts } from '../../storage/images.js';
 import { excludeImport, listImports } from '../../storage/imports.js';
 import { lockTestSplit, setSplitRatios, splitSettings } from '../../storage/splits.js';
 import { UsageError, type CliContext, type Command } from '../command.js';
+import { printable, shown } from '../printable.js';
 
 type Counts = Omit<SplitCounts, never>;
 
 function table(counts: ClassCounts, splits: SplitSettings): string {
   const rows: [string, Counts][] = [
-    ...counts.classes.map((c): [string, Counts] => [c.name, c]),
+    ...counts.classes.map((c): [string, Counts] => [printable(c.name), c]),
     ...(counts.unlabelled.total > 0 ? [['(unlabelled)', counts.unlabelled] as [string, Counts]] : []),
     ['all', counts.all],
   ];
@@ -94,12 +95,12 @@ export const datasetCommand: Command = {
           bySplit: values['by-split'] === true,
           includeUnsure: values['include-unsure'] === true,
         });
-        const skippedLines = report.skipped.slice(0, 50).map((s) => `  skipped: ${s.path}: ${s.reason}`);
-        ctx.print(report, [`Exported ${report.exported} images to ${report.destination}`, ...skippedLines].join('\n'));
+        const skippedLines = report.skipped.slice(0, 50).map((s) => shown`  skipped: ${s.path}: ${s.reason}`);
+        ctx.print(report, [shown`Exported ${report.exported} images to ${report.destination}`, ...skippedLines].join('\n'));
       } else if (action === 'imports') {
         const imports = listImports(db);
         const lines = imports.map((i) => `#${i.id}  ${new Date(i.startedAt).toISOString()}  ${i.status.padEnd(9)}  ` +
-          `${i.images} images${i.excluded > 0 ? ` (${i.excluded} excluded)` : ''}  ${i.source}`);
+          `${i.images} images${i.excluded > 0 ? ` (${i.excluded} excluded)` : ''}  ${printable(i.source)}`);
         ctx.print({ imports }, lines.length > 0 ? lines.join('\n') : 'No imports yet.');
       } else if (action === 'exclude-import') {
         const importId = Number(rest[0]);

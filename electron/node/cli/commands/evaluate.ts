@@ -1,6 +1,7 @@
 import { StudioError } from '../../../common/errors.js';
 import { InferenceClient } from '../../training/inferenceClient.js';
 import { UsageError, type Command } from '../command.js';
+import { printable } from '../printable.js';
 
 export function runIdOption(values: Record<string, unknown>): number {
   const runId = Number(values.run);
@@ -31,11 +32,12 @@ export const evaluateCommand: Command = {
         per_class: Object.fromEntries(evaluation.perClass.map((c) => [c.name, { precision: c.precision, recall: c.recall, f1: c.f1, support: c.support }])),
         confusion_matrix: evaluation.confusionMatrix,
       };
-      const width = Math.max(...evaluation.classNames.map((n) => n.length), 5);
+      const names = evaluation.perClass.map((c) => printable(c.name));
+      const width = Math.max(...names.map((n) => n.length), 5);
       ctx.print(result, [
         `Run ${runId} on ${split} (${evaluation.images} images): accuracy ${evaluation.accuracy.toFixed(4)}, loss ${evaluation.loss.toFixed(4)}`,
         `${'class'.padEnd(width)}  precision  recall     f1  support`,
-        ...evaluation.perClass.map((c) => `${c.name.padEnd(width)}  ${c.precision.toFixed(3).padStart(9)}  ${c.recall.toFixed(3).padStart(6)}  ${c.f1.toFixed(3).padStart(5)}  ${String(c.support).padStart(7)}`),
+        ...evaluation.perClass.map((c, i) => `${names[i]!.padEnd(width)}  ${c.precision.toFixed(3).padStart(9)}  ${c.recall.toFixed(3).padStart(6)}  ${c.f1.toFixed(3).padStart(5)}  ${String(c.support).padStart(7)}`),
       ].join('\n'));
     } catch (error) {
       if (error instanceof StudioError) throw error;

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { InferenceClient } from '../../training/inferenceClient.js';
 import { UsageError, type Command } from '../command.js';
+import { shown } from '../printable.js';
 import { runIdOption } from './evaluate.js';
 
 export const exportCommand: Command = {
@@ -17,7 +18,7 @@ export const exportCommand: Command = {
       const report = await client.exportModel(runId, path.resolve(values.out));
       ctx.print(
         { run: runId, ...report },
-        `Exported run ${runId} to ${report.folder} (${report.files.join(', ')}); it reproduces ${report.verification.samePredictions} of ${report.verification.images} validation predictions (max probability difference ${report.verification.maxProbabilityDifference.toExponential(1)})`,
+        shown`Exported run ${runId} to ${report.folder} (${report.files.join(', ')}); it reproduces ${report.verification.samePredictions} of ${report.verification.images} validation predictions (max probability difference ${report.verification.maxProbabilityDifference.toExponential(1)})`,
       );
     } finally {
       await client.close();

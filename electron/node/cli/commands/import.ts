@@ -1,9 +1,12 @@
 /** `attention-studio import FOLDER`: imports an image folder (one subfolder per class) into a workspace. */
 import path from 'node:path';
 import type { ImportProgress, ImportReport } from '../../../common/contract/dataset.js';
+import { readCsvList } from '../../import/csvList.js';
 import { importImages } from '../../import/importer.js';
+import { requireFolder } from '../../import/walk.js';
 import { openWorkspaceDb } from '../../storage/db.js';
 import { UsageError, type Command } from '../command.js';
+import { shown } from '../printable.js';
 
 function progressLine(p: Omit<ImportProgress, 'jobId'>): string {
   const counts = `${p.imported} imported, ${p.unchanged} unchanged, ${p.duplicates} duplicates, ${p.skipped} skipped, ${p.imagesPerSecond} files/s`;
@@ -16,17 +19,17 @@ function progressLine(p: Omit<ImportProgress, 'jobId'>): string {
 function humanReport(report: ImportReport): string {
   const lines = [
     `${report.cancelled ? 'Import cancelled' : 'Imported'} ${report.imported} images in ${report.seconds.toFixed(1)} s ` +
-      `(${report.imagesPerSecond}/s) into ${report.workspace}`,
+      shown`(${report.imagesPerSecond}/s) into ${report.workspace}`,
     `  ${report.unchanged} already in the workspace, ${report.duplicates} duplicates, ${report.skipped.length} skipped`,
   ];
   for (const c of report.conflicts.slice(0, 20)) {
-    lines.push(`  conflict: ${c.path} (${c.conflict?.label ?? 'unlabelled'}) is the same image as ${c.sameAs} (${c.conflict?.keptLabel ?? 'unlabelled'}); kept ${c.conflict?.keptLabel ?? 'unlabelled'}`);
+    lines.push(shown`  conflict: ${c.path} (${c.conflict?.label ?? 'unlabelled'}) is the same image as ${c.sameAs} (${c.conflict?.keptLabel ?? 'unlabelled'}); kept ${c.conflict?.keptLabel ?? 'unlabelled'}`);
   }
   if (report.conflicts.length > 20) lines.push(`  ... and ${report.conflicts.length - 20} more conflicts (--json lists all)`);
-  for (const s of report.skipped.slice(0, 50)) lines.push(`  skipped: ${s.path}: ${s.reason}`);
+  for (const s of report.skipped.slice(0, 50)) lines.push(shown`  skipped: ${s.path}: ${s.reason}`);
   if (report.skipped.length > 50) lines.push(`  ... and ${report.skipped.length - 50} more skipped files (--json lists all)`);
   lines.push('Classes:');
-  for (const [name, count] of Object.entries(report.classes)) lines.push(`  ${name}: ${count}`);
+  for (const [name, count] of Object.entries(report.classes)) lines.push(shown`  ${name}: ${count}`);
   return lines.join('\n');
 }
 
@@ -39,7 +42,7 @@ export const importCommand: Command = {
     'max-pixels': { type: 'string' },
   },
   async run(ctx, values, positionals) {
-    const workspace = ctx.requireWorkspace();
+    const workspace = ctx.requireWorkspace({ create: true });
     const csv = typeof values.csv === 'string' ? path.resolve(values.csv) : undefined;
     if (positionals.length > 1) throw new UsageError(`expected one FOLDER, got ${positionals.length}`);
     const folder = positionals[0] ? path.resolve(positionals[0]) : csv ? path.dirname(csv) : undefined;
@@ -49,6 +52,9 @@ export const importCommand: Command = {
       maxPixels = Number(values['max-pixels']);
       if (!Number.isInteger(maxPixels) || maxPixels <= 0) throw new UsageError(`--max-pixels: "${String(values['max-pixels'])}" is not a positive whole number`);
     }
+    // Everything is checked before the workspace is created: a failed import leaves nothing behind.
+    if (csv) await readCsvList(csv);
+    else await requireFolder(folder);
     const showBar = ctx.isTTY && !ctx.json;
     const db = openWorkspaceDb(workspace);
     try {

@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { InferenceClient } from '../../training/inferenceClient.js';
 import { UsageError, type Command } from '../command.js';
+import { shown } from '../printable.js';
 import { runIdOption } from './evaluate.js';
 
 const IMAGE_EXTENSIONS = /\.(jpe?g|png|webp|gif|bmp|tiff?)$/i;
@@ -37,7 +38,7 @@ export const predictCommand: Command = {
       const predictions = await client.predictFiles(runId, files);
       ctx.print(
         { run: runId, predictions },
-        predictions.map((p) => (p.error ? `${p.file}: error: ${p.error}` : `${p.file}: ${p.predicted} (${(p.confidence! * 100).toFixed(1)} %)`)).join('\n'),
+        predictions.map((p) => (p.error ? shown`${p.file}: error: ${p.error}` : shown`${p.file}: ${p.predicted} (${(p.confidence! * 100).toFixed(1)} %)`)).join('\n'),
       );
       return predictions.some((p) => p.error) ? 1 : 0;
     } finally {

@@ -1,18 +1,81 @@
-import { runConfigSchema, type RunConfigInput } from '../../../common/contract/runs.js';
+import { isVariantName, variantNames } from '../../../../ml/model/index.js';
+import { runConfigSchema, type RunConfig, type RunConfigInput } from '../../../common/contract/runs.js';
 import { StudioError } from '../../../common/errors.js';
-import { validationError } from '../../rpc/dispatch.js';
 import { EventHub } from '../../events.js';
-import { openWorkspaceDb } from '../../storage/db.js';
-import { runEpochs } from '../../storage/runs.js';
+import { openWorkspaceDb, type Db } from '../../storage/db.js';
+import { countImages } from '../../storage/images.js';
+import { runEpochs, snapshotClasses } from '../../storage/runs.js';
 import { RunManager } from '../../training/runManager.js';
 import { UsageError, type Command } from '../command.js';
+import { shown } from '../printable.js';
 
-function intOption(values: Record<string, unknown>, name: string): number | undefined {
+function numberOption(values: Record<string, unknown>, name: string): number | undefined {
   const raw = values[name];
   if (raw === undefined) return undefined;
   const n = Number(raw);
-  if (!Number.isFinite(n)) throw new UsageError(`--${name}: "${String(raw)}" is not a number`);
+  if (raw === '' || !Number.isFinite(n)) throw new UsageError(`--${name}: "${String(raw)}" is not a number`);
   return n;
+}
+
+/** The option that sets each field of the run configuration, to name it in messages. */
+const optionOfField: Record<string, string> = {
+  model: 'model',
+  epochs: 'epochs',
+  batchSize: 'batch-size',
+  imageSize: 'image-size',
+  learningRate: 'lr',
+  weightDecay: 'weight-decay',
+  optimizer: 'optimizer',
+  schedule: 'schedule',
+  seed: 'seed',
+  maxMinutes: 'max-minutes',
+  'augmentation.padding': 'padding',
+};
+
+/** The run configuration the options describe; every mistake in them is a usage error naming the option. */
+function runConfigFromOptions(values: Record<string, unknown>): RunConfig {
+  if (values.model === undefined) throw new UsageError('--model NAME is required (e.g. lite-16, lite-32)');
+  const model = String(values.model);
+  if (!isVariantName(model)) throw new UsageError(`--model: "${model}" is not a model variant (choose ${variantNames.join(', ')})`);
+  const number = (name: string) => numberOption(values, name);
+  const input: RunConfigInput = {
+    model,
+    ...(values.epochs !== undefined ? { epochs: number('epochs') } : {}),
+    ...(values['batch-size'] !== undefined ? { batchSize: number('batch-size') } : {}),
+    ...(values['image-size'] !== undefined ? { imageSize: number('image-size') } : {}),
+    ...(values.lr !== undefined ? { learningRate: number('lr') } : {}),
+    ...(values['weight-decay'] !== undefined ? { weightDecay: number('weight-decay') } : {}),
+    ...(values.optimizer !== undefined ? { optimizer: values.optimizer as 'sgd' } : {}),
+    ...(values.schedule !== undefined ? { schedule: values.schedule as 'cosine' } : {}),
+    ...(values.seed !== undefined ? { seed: number('seed') } : {}),
+    ...(values['max-minutes'] !== undefined ? { maxMinutes: number('max-minutes') } : {}),
+    augmentation: { padding: number('padding') ?? 4, horizontalFlip: values['no-flip'] !== true },
+  };
+  const parsed = runConfigSchema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  const field = issue.path.map(String).join('.');
+  const option = optionOfField[field] ?? field;
+  throw new UsageError(`--${option}: ${JSON.stringify(String(values[option] ?? ''))} is not accepted: ${issue.message}`);
+}
+
+/**
+ * What the run manager would refuse after writing the run, checked before: a rejected `train` leaves
+ * no run behind. The snapshot takes the images labelled 'ok' in a class, with their current split.
+ */
+function checkTrainable(db: Db, config: RunConfig): void {
+  const classes = snapshotClasses(db);
+  if (classes.length < 2) {
+    throw new StudioError('conflict', `Training needs at least two classes with labelled images; this workspace has ${classes.length}`);
+  }
+  const train = classes.reduce((sum, c) => sum + countImages(db, { classId: c.id, split: 'train', state: 'ok' }), 0);
+  if (train < config.batchSize) {
+    throw new StudioError(
+      'conflict',
+      `--batch-size: the workspace has ${train} training images, fewer than one batch of ${config.batchSize}; lower --batch-size or label more images`,
+      { field: 'batchSize' },
+    );
+  }
 }
 
 export const trainCommand: Command = {
@@ -38,10 +101,21 @@ export const trainCommand: Command = {
     resume: { type: 'string' },
   },
   async run(ctx, values) {
+    // Options first, then the workspace, then what the run needs: nothing is written until all hold.
+    const resume = values.resume === undefined ? undefined : Number(values.resume);
+    if (resume !== undefined && (!Number.isInteger(resume) || resume <= 0)) throw new UsageError(`--resume: "${String(values.resume)}" is not a run id`);
+    const config = resume === undefined ? runConfigFromOptions(values) : undefined;
+    const threads = numberOption(values, 'threads');
+    if (threads !== undefined && (!Number.isInteger(threads) || threads < 1)) throw new UsageError(`--threads: "${String(values.threads)}" is not a positive whole number`);
     const workspace = ctx.requireWorkspace();
     const db = openWorkspaceDb(workspace);
+    try {
+      if (config) checkTrainable(db, config);
+    } catch (error) {
+      db.close();
+      throw error;
+    }
     const events = new EventHub();
-    const threads = intOption(values, 'threads');
     const manager = new RunManager(db, workspace, events, { ...(ctx.backend ? { backend: ctx.backend } : {}), ...(threads ? { threads } : {}) });
     const started = Date.now();
     const emit = (line: object) => ctx.stdout.write(`${JSON.stringify(line)}\n`);
@@ -73,28 +147,11 @@ export const trainCommand: Command = {
 
     let runId: number;
     try {
-      if (values.resume !== undefined) {
-        runId = Number(values.resume);
-        if (!Number.isInteger(runId) || runId <= 0) throw new UsageError(`--resume: "${String(values.resume)}" is not a run id`);
+      if (resume !== undefined) {
+        runId = resume;
         manager.resume(runId);
       } else {
-        if (values.model === undefined) throw new UsageError('--model NAME is required (e.g. lite-16, lite-32)');
-        const input: RunConfigInput = {
-          model: String(values.model),
-          ...(values.epochs !== undefined ? { epochs: intOption(values, 'epochs') } : {}),
-          ...(values['batch-size'] !== undefined ? { batchSize: intOption(values, 'batch-size') } : {}),
-          ...(values['image-size'] !== undefined ? { imageSize: intOption(values, 'image-size') } : {}),
-          ...(values.lr !== undefined ? { learningRate: intOption(values, 'lr') } : {}),
-          ...(values['weight-decay'] !== undefined ? { weightDecay: intOption(values, 'weight-decay') } : {}),
-          ...(values.optimizer !== undefined ? { optimizer: values.optimizer as 'sgd' } : {}),
-          ...(values.schedule !== undefined ? { schedule: values.schedule as 'cosine' } : {}),
-          ...(values.seed !== undefined ? { seed: intOption(values, 'seed') } : {}),
-          ...(values['max-minutes'] !== undefined ? { maxMinutes: intOption(values, 'max-minutes') } : {}),
-          augmentation: { padding: intOption(values, 'padding') ?? 4, horizontalFlip: values['no-flip'] !== true },
-        };
-        const parsed = runConfigSchema.safeParse(input);
-        if (!parsed.success) throw validationError('train', parsed.error.issues);
-        runId = manager.create(parsed.data, typeof values.name === 'string' ? values.name : undefined).id;
+        runId = manager.create(config!, typeof values.name === 'string' ? values.name : undefined).id;
       }
       const stop = () => {
         try {
@@ -125,7 +182,7 @@ export const trainCommand: Command = {
       };
       ctx.print(
         result,
-        `Run ${runId} ${run.status}: ${run.epochsDone}/${run.config.epochs} epochs on ${run.backend ?? '?'}, validation accuracy ${result.val_accuracy?.toFixed(4) ?? '-'}, ${result.train_img_s ?? '-'} img/s${result.error ? `\n${result.error}` : ''}`,
+        `Run ${runId} ${run.status}: ${run.epochsDone}/${run.config.epochs} epochs on ${run.backend ?? '?'}, validation accuracy ${result.val_accuracy?.toFixed(4) ?? '-'}, ${result.train_img_s ?? '-'} img/s${result.error ? shown`\n${result.error}` : ''}`,
       );
       if (outcome.type === 'failed') throw new StudioError('internal', outcome.error);
       return outcome.type === 'interrupted' ? 1 : 0;
