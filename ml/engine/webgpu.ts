@@ -114,11 +114,12 @@ export async function probeDawnAdapter(timeoutMs = 20_000): Promise<GpuProbe> {
   } catch {
     return { adapter: null, reason: 'not installed: the optional package "webgpu" (Dawn for Node) is absent' };
   }
+  // The packaged desktop app cannot run its binary as plain Node (its fuses forbid it), and nobody reads
+  // its stderr: there Dawn is probed in the process itself.
+  if (process.versions.electron) return probeInProcess();
   return new Promise<GpuProbe>((resolve) => {
-    // Electron's binary runs the script as plain Node with ELECTRON_RUN_AS_NODE; plain Node ignores it.
     const child = spawn(process.execPath, ['--input-type=module', '-e', PROBE_SCRIPT, entry], {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
       windowsHide: true,
     });
     let stdout = '';
@@ -143,6 +144,17 @@ export async function probeDawnAdapter(timeoutMs = 20_000): Promise<GpuProbe> {
       resolve({ adapter: null, reason: `the WebGPU probe ${how}${messages ? ` (${messages})` : ''}` });
     });
   });
+}
+
+async function probeInProcess(): Promise<GpuProbe> {
+  try {
+    const dawn = (await import('webgpu' as string)) as { create: (flags: string[]) => { requestAdapter(options?: object): Promise<AdapterLike | null> } };
+    const adapter = await dawn.create([]).requestAdapter({ powerPreference: 'high-performance' });
+    if (adapter) return { adapter: describeAdapter(adapter), reason: 'Dawn found a GPU adapter' };
+    return { adapter: null, reason: `Dawn found no GPU adapter: ${enableWebgpuSteps()}` };
+  } catch (error) {
+    return { adapter: null, reason: `failed to start Dawn: ${error instanceof Error ? error.message : String(error)}` };
+  }
 }
 
 function parseProbeOutput(stdout: string): { adapter?: AdapterLike | null; error?: string } | null {
