@@ -1,4 +1,8 @@
 import { defineConfig } from '@playwright/test';
+import { softwareGpuEnvironment } from './test/softwareGpu.js';
+
+// The studios the tests start (`serve`) see SwiftShader as their GPU where there is no real one.
+Object.assign(process.env, softwareGpuEnvironment() ?? {});
 
 // Debian's Chromium, never a downloaded browser. The network-quieting flags keep it from
 // hammering a closed network with background requests.

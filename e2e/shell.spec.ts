@@ -21,3 +21,21 @@ test('the studio refuses a page load without the token or with a wrong one (401)
   const wrong = await page.goto(`${base}?token=not-the-token`);
   expect(wrong?.status()).toBe(401);
 });
+
+test('the Machine view measures every backend on a model and shows devices, speeds and the choice', async ({ page, studio }) => {
+  await page.goto(studio.url);
+  await page.getByRole('button', { name: 'Machine' }).click();
+  const form = page.getByRole('form', { name: 'Measure the backends' });
+  await form.getByLabel('Model').fill('lite-16');
+  await form.getByLabel('Input size').fill('8');
+  await form.getByLabel('Batch').fill('4');
+  await page.getByTestId('measure-backends').click();
+  await expect(page.getByTestId('measure-backends')).toHaveText('Measure speeds', { timeout: 180_000 });
+  await expect(page.getByTestId('train-speed-wasm')).toContainText('img/s');
+  await expect(page.getByTestId('selected-backend')).toContainText(/Training will use wasm/);
+  // Where the only GPU is SwiftShader, WebGPU is measured but marked as a software adapter, not chosen.
+  const webgpu = page.getByTestId('backend-webgpu');
+  if ((await webgpu.textContent())?.includes('yes (software)')) await expect(page.getByTestId('train-speed-webgpu')).toContainText('img/s');
+  await expect(page.getByTestId('backend-tensorflow')).toContainText('To enable');
+  await page.screenshot({ path: screenshotPath('machine-doctor') });
+});

@@ -120,7 +120,9 @@ export async function runTraining(data: TrainWorkerData, post: (message: TrainMe
     const validation = valImages.length > 0 ? new RunDataSource(db, valImages, numClasses, config.imageSize, channels) : undefined;
 
     const speedProbe = { model: config.model, imageSize: config.imageSize, channels, batchSize: config.batchSize, numClasses };
-    const selected = await selectBackend(data.backend, speedProbe, data.threads, post);
+    // The studio's or the CLI's forced backend first, then the run's own choice.
+    const requested = data.backend ?? (config.backend && config.backend !== 'auto' ? config.backend : undefined);
+    const selected = await selectBackend(requested, speedProbe, data.threads, post);
     const backend = await initBackend(selected.name, data.threads ? { threads: data.threads } : {});
     updateRun(db, run.id, { status: 'running', backend: backend.name, startedAt: run.startedAt ?? Date.now(), finishedAt: null, error: null });
     post({ type: 'status', status: 'running', backend: backend.name, detail: `${selected.reason}; ${backend.detail}` });

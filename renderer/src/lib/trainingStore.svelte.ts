@@ -20,6 +20,7 @@ export interface TrainForm {
   padding: number;
   horizontalFlip: boolean;
   weightDecay: number;
+  backend: 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
 }
 
 export const defaultForm: TrainForm = {
@@ -35,6 +36,7 @@ export const defaultForm: TrainForm = {
   padding: 4,
   horizontalFlip: true,
   weightDecay: 5e-4,
+  backend: 'auto',
 };
 
 class TrainingStore {
@@ -95,6 +97,7 @@ class TrainingStore {
       schedule: f.schedule,
       warmupFraction: f.warmupFraction,
       augmentation: { padding: f.padding, horizontalFlip: f.horizontalFlip },
+      backend: f.backend,
     };
   }
 

@@ -12,7 +12,8 @@ function numberOption(values: Record<string, unknown>, name: string): number | u
 }
 
 function bytes(n: number): string {
-  return n >= 2 ** 30 ? `${(n / 2 ** 30).toFixed(1)} GiB` : `${Math.round(n / 2 ** 20)} MiB`;
+  if (n >= 2 ** 30) return `${(n / 2 ** 30).toFixed(1)} GiB`;
+    return n >= 2 ** 20 ? `${Math.round(n / 2 ** 20)} MiB` : `${Math.round(n / 2 ** 10)} KiB`;
 }
 
 export const doctorCommand: Command = {
