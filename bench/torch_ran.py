@@ -1,10 +1,12 @@
-"""PyTorch yardstick for bench/train.ts: the CIFAR-layout Residual Attention Networks of
-ml/model/variants.ts (spec: shared/RESIDUAL_ATTENTION.md, sections 2 and 3.2-3.3), built from the spec
-alone, timed the same way (batch of fresh random images, SGD with momentum, best of several steps).
+"""PyTorch yardstick for bench/train.ts and bench/gpu.ts: the Residual Attention Networks of
+ml/model/variants.ts (the CIFAR layouts of spec sections 2 and 3.2-3.3, and the ImageNet Attention-56
+of section 3.1), built from the spec alone, timed the same way (batch of fresh random images, SGD with
+momentum, best of several steps), on the CPU or a CUDA GPU.
 
 Prints one JSON object. PyTorch is a benchmark yardstick only, never a project dependency.
 
     python3 bench/torch_ran.py --variant lite-32 --batch 64 --threads 2 --channels-last
+    python3 bench/torch_ran.py --variant attention56 --size 224 --batch 32 --device cuda
 """
 import argparse
 import json
@@ -21,6 +23,8 @@ VARIANTS = {
     "lite-32": {"widths": [32, 64, 128], "depths": [3, 2, 1], "modules": 1},
     "attention56-cifar": {"widths": [64, 128, 256], "depths": [3, 2, 1], "modules": 1},
     "attention92-cifar": {"widths": [64, 128, 256], "depths": [3, 2, 1], "modules": 2},
+    # ImageNet layout: 7x7/2 stem and max-pool, widths 256/512/1024, then three units at 2048.
+    "attention56": {"widths": [256, 512, 1024], "depths": [3, 2, 1], "modules": 1, "imagenet": True},
 }
 EPS = 1e-5
 MOMENTUM = 0.1  # PyTorch's convention for the ml/model setting "keep 0.9 of the old value"
@@ -83,15 +87,23 @@ class Attention(nn.Module):
 
 
 class Network(nn.Module):
-    def __init__(self, widths, depths, modules, classes=10, channels=3):
+    def __init__(self, widths, depths, modules, classes=10, channels=3, imagenet=False):
         super().__init__()
-        layers = [nn.Conv2d(channels, 16, 3, 1, 1, bias=False), bn(16), nn.ReLU()]
-        cin = 16
+        if imagenet:
+            layers = [nn.Conv2d(channels, 64, 7, 2, 3, bias=False), bn(64), nn.ReLU(), nn.MaxPool2d(3, 2, 1)]
+            cin = 64
+        else:
+            layers = [nn.Conv2d(channels, 16, 3, 1, 1, bias=False), bn(16), nn.ReLU()]
+            cin = 16
         for i, (w, d) in enumerate(zip(widths, depths)):
             layers.append(Unit(cin, w, 1 if i == 0 else 2))
             layers += [Attention(w, d) for _ in range(modules)]
-            layers.append(Unit(w, w))
+            if not imagenet:
+                layers.append(Unit(w, w))
             cin = w
+        if imagenet:
+            layers += [Unit(cin, 2048, 2), Unit(2048, 2048), Unit(2048, 2048)]
+            cin = 2048
         layers += [bn(cin), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(cin, classes)]
         self.body = nn.Sequential(*layers)
 
@@ -107,20 +119,28 @@ def main():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--steps", type=int, default=5)
     parser.add_argument("--channels-last", action="store_true")
+    parser.add_argument("--device", default="cpu", help="cpu, or cuda for the GPU")
+    parser.add_argument("--classes", type=int, default=10)
     args = parser.parse_args()
+    device = torch.device(args.device)
+    cuda = device.type == "cuda"
+
+    def sync():
+        if cuda:
+            torch.cuda.synchronize()
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     spec = VARIANTS[args.variant]
-    model = Network(spec["widths"], spec["depths"], spec["modules"])
+    model = Network(spec["widths"], spec["depths"], spec["modules"], classes=args.classes, imagenet=spec.get("imagenet", False))
     fmt = torch.channels_last if args.channels_last else torch.contiguous_format
-    model = model.to(memory_format=fmt)
+    model = model.to(device=device, memory_format=fmt)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     params = sum(p.numel() for p in model.parameters())
 
     def batch():
-        x = torch.randn(args.batch, 3, args.size, args.size).to(memory_format=fmt)
-        y = torch.randint(0, 10, (args.batch,))
+        x = torch.randn(args.batch, 3, args.size, args.size, device=device).to(memory_format=fmt)
+        y = torch.randint(0, args.classes, (args.batch,), device=device)
         return x, y
 
     def train_step():
@@ -133,8 +153,10 @@ def main():
     train_step()
     train = []
     for _ in range(args.steps):
+        sync()
         start = time.perf_counter()
         train_step()
+        sync()
         train.append(time.perf_counter() - start)
 
     model.eval()
@@ -143,8 +165,10 @@ def main():
         model(batch()[0])
         for _ in range(args.steps):
             x, _ = batch()
+            sync()
             start = time.perf_counter()
             model(x)
+            sync()
             infer.append(time.perf_counter() - start)
 
     print(json.dumps({
@@ -152,6 +176,7 @@ def main():
         "variant": args.variant,
         "layout": "channels-last" if args.channels_last else "NCHW",
         "threads": args.threads,
+        "device": torch.cuda.get_device_name(device) if cuda else "cpu",
         "batch": args.batch,
         "params": params,
         "train_img_s": round(args.batch / min(train), 1),

@@ -3,7 +3,7 @@
  * backend, against PyTorch CPU on the same network (bench/torch_ran.py) for the ratio.
  *
  *   npm run bench:train -- --json [--variants lite-32,attention56-cifar] [--batch 64] [--threads 1,2]
- *                                 [--steps 5] [--backend wasm] [--stock] [--no-simd-helpers] [--no-torch]
+ *                                 [--steps 5] [--backend wasm|webgpu|...] [--stock] [--no-simd-helpers] [--no-torch]
  *
  * Each (variant, thread count) runs in its own process, so heap and RSS peaks are that run's own.
  * Every step uses freshly made tensors: XNNPACK caches packed operators per tensor id, and reusing
@@ -18,6 +18,10 @@ import * as tf from '@tensorflow/tfjs';
 import { chooseBackend, initBackend, isBackendName, probeBackends, type BackendName } from '../ml/engine/backends.js';
 import { fuseBatchNormRelu } from '../ml/layers/fuseBatchNormRelu.js';
 import { buildModel, isVariantName, type VariantName } from '../ml/model/index.js';
+import { readAll } from '../ml/engine/read.js';
+import { trainableParams } from '../ml/train/optimizer.js';
+import { SgdOptimizer } from '../ml/train/sgd.js';
+import { trainStep } from '../ml/train/trainStep.js';
 
 interface Options {
   json: boolean;
@@ -31,6 +35,7 @@ interface Options {
   simdHelpers: boolean;
   torch: boolean;
   child: boolean;
+  classes: number;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -55,6 +60,7 @@ function parseOptions(argv: string[]): Options {
     simdHelpers: !argv.includes('--no-simd-helpers'),
     torch: !argv.includes('--no-torch'),
     child: argv.includes('--child'),
+    classes: Number(value('--classes') ?? 10),
   };
 }
 
@@ -91,38 +97,45 @@ async function runTfjs(options: Options, variant: VariantName, threads: number):
   const choice = chooseBackend(probes, options.backend);
   if (!choice.name) throw new Error(choice.reason);
   const backend = await initBackend(choice.name, { threads, simdHelpers: options.simdHelpers });
-  const built = buildModel(variant, { inputShape: [options.size, options.size, 3], numClasses: 10 });
+  const built = buildModel(variant, { inputShape: [options.size, options.size, 3], numClasses: options.classes });
   const model = options.stock ? built : fuseBatchNormRelu(built);
   if (model !== built) built.dispose();
-  const optimizer = tf.train.momentum(0.01, 0.9);
+  const optimizer = new SgdOptimizer({ momentum: 0.9, nesterov: false, weightDecay: 0 });
   const { batch, size } = options;
 
-  const trainStep = (): void => {
-    const xs = tf.randomNormal([batch, size, size, 3]);
-    const labels = tf.randomUniform([batch], 0, 10, 'int32') as tf.Tensor1D;
-    const ys = tf.oneHot(labels, 10);
-    const loss = optimizer.minimize(
-      () => tf.losses.softmaxCrossEntropy(ys, model.apply(xs, { training: true }) as tf.Tensor) as tf.Scalar, true);
-    loss?.dataSync();
-    tf.dispose([xs, labels, ys]);
-    loss?.dispose();
+  // The studio's own training step and optimiser (fused SGD kernel where the backend has one), with
+  // asynchronous reads: a GPU backend cannot read synchronously under Node.
+  const params = trainableParams(model);
+  let stepIndex = 0;
+  const trainOnce = async (): Promise<void> => {
+    const xs = tf.randomNormal([batch, size, size, 3]) as tf.Tensor4D;
+    const labels = tf.randomUniform([batch], 0, options.classes, 'int32') as tf.Tensor1D;
+    try {
+      await trainStep(model, params, optimizer, xs, labels, 0.01, stepIndex++);
+    } finally {
+      tf.dispose([xs, labels]);
+    }
   };
-  const inferStep = (): void => {
+  const inferOnce = async (): Promise<void> => {
     const xs = tf.randomNormal([batch, size, size, 3]);
-    const logits = model.predict(xs) as tf.Tensor;
-    logits.dataSync();
-    tf.dispose([xs, logits]);
+    await readAll([tf.tidy(() => model.predict(xs, { batchSize: batch }) as tf.Tensor)]);
+    xs.dispose();
   };
-  const time = (step: () => void): number => {
+  const time = async (step: () => Promise<void>): Promise<number> => {
     const start = performance.now();
-    step();
+    await step();
     return (performance.now() - start) / 1000;
   };
+  const repeat = async (step: () => Promise<void>): Promise<number[]> => {
+    const times: number[] = [];
+    for (let i = 0; i < options.steps; i++) times.push(await time(step));
+    return times;
+  };
 
-  trainStep();
-  const train = Array.from({ length: options.steps }, () => time(trainStep));
-  inferStep();
-  const infer = Array.from({ length: options.steps }, () => time(inferStep));
+  await trainOnce();
+  const train = await repeat(trainOnce);
+  await inferOnce();
+  const infer = await repeat(inferOnce);
   const heap = wasmHeapBytes();
   const result: TfjsRun = {
     engine: `tfjs ${tf.version.tfjs}`,
@@ -156,7 +169,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 
 function runChild(options: Options, variant: VariantName, threads: number): TfjsRun {
   const args = [...process.execArgv, fileURLToPath(import.meta.url), '--child', '--variants', variant, '--threads', String(threads),
-    '--batch', String(options.batch), '--size', String(options.size), '--steps', String(options.steps)];
+    '--batch', String(options.batch), '--size', String(options.size), '--steps', String(options.steps), '--classes', String(options.classes)];
   if (options.backend) args.push('--backend', options.backend);
   if (options.stock) args.push('--stock');
   if (!options.simdHelpers) args.push('--no-simd-helpers');
@@ -179,7 +192,7 @@ function torchPython(): string | null {
 
 function runTorch(python: string, options: Options, variant: VariantName, threads: number, channelsLast: boolean): TorchRun | { error: string } {
   const args = [path.join(here, 'torch_ran.py'), '--variant', variant, '--batch', String(options.batch), '--size', String(options.size),
-    '--threads', String(threads), '--steps', String(options.steps)];
+    '--threads', String(threads), '--steps', String(options.steps), '--classes', String(options.classes)];
   if (channelsLast) args.push('--channels-last');
   const run = spawnSync(python, args, { encoding: 'utf8', maxBuffer: 1 << 24 });
   const line = run.stdout.split('\n').find((l) => l.startsWith('{'));
