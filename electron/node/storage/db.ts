@@ -58,11 +58,32 @@ export function openWorkspaceDb(workspace: string, options: OpenOptions = {}): D
 
 /** Connection settings; run on every connection, since SQLite keeps them per connection. */
 export function configure(db: Db): void {
-  db.pragma('journal_mode = WAL');
+  // The app and a CLI import may share a workspace; wait for the other's batch rather than fail.
+  db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  enableWal(db);
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
-  // The app and a CLI import may share a workspace; wait for the other's batch rather than fail.
-  db.pragma('busy_timeout = 10000');
+}
+
+const BUSY_TIMEOUT_MS = 10_000;
+
+/**
+ * Switches the file to WAL (it stays so). On a new file that other processes are opening at the same
+ * moment, SQLite answers SQLITE_BUSY at once rather than calling the busy handler (waiting could
+ * deadlock two readers that both want the exclusive lock), so wait and retry here, up to the same timeout.
+ */
+function enableWal(db: Db): void {
+  const deadline = Date.now() + BUSY_TIMEOUT_MS;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    try {
+      db.pragma('journal_mode = WAL');
+      return;
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() > deadline) throw error;
+      Atomics.wait(pause, 0, 0, 5 + Math.random() * 20);
+    }
+  }
 }
 
 export function integrityCheck(db: Db): string {

@@ -1,6 +1,9 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
+import { createInterface, type Interface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
-import { rmSync, writeFileSync } from 'node:fs';
 import { StudioError } from '../../common/errors.js';
 import { openWorkspaceDb, workspaceDbPath, type Db } from './db.js';
 import { checkMigrationOrder, latestVersion, migrate, schemaVersion } from './migrate.js';
@@ -141,5 +144,40 @@ describe('migrations', () => {
     migrate(db, { target: 40 });
     const hits = db.prepare(`SELECT rowid FROM images_search WHERE images_search MATCH '"tten 0"'`).all();
     expect(hits).toEqual([{ rowid: 1 }]);
+  });
+});
+
+describe('a new workspace opened by several processes at once', () => {
+  const opener = fileURLToPath(new URL('./testing/openChild.ts', import.meta.url));
+
+  /** A child that opens each workspace named on its stdin; `next()` is its next output line. */
+  function startOpener(): { proc: ChildProcess; next: () => Promise<string> } {
+    const proc = spawn(process.execPath, ['--import', 'tsx', opener], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const lines: Interface = createInterface({ input: proc.stdout! });
+    const queued: string[] = [];
+    const waiting: ((line: string) => void)[] = [];
+    lines.on('line', (line) => (waiting.length > 0 ? waiting.shift()!(line) : queued.push(line)));
+    return { proc, next: () => (queued.length > 0 ? Promise.resolve(queued.shift()!) : new Promise((resolve) => waiting.push(resolve))) };
+  }
+
+  it('migrates it once: every process opens it at the newest version, none fails', async () => {
+    const children = Array.from({ length: 6 }, startOpener);
+    try {
+      expect(await Promise.all(children.map((c) => c.next()))).toEqual(Array(6).fill('ready'));
+      // Each round is a fresh folder that all six open at the same moment.
+      for (let round = 0; round < 8; round++) {
+        const dir = tempDir();
+        dirs.push(dir);
+        for (const child of children) child.proc.stdin!.write(`${dir}\n`);
+        const results = (await Promise.all(children.map((c) => c.next()))).map((line) => JSON.parse(line) as { version?: number; error?: string });
+        expect(results, `round ${round}`).toEqual(Array(6).fill({ version: latestVersion() }));
+        const db = openWorkspaceDb(dir);
+        dbs.push(db);
+        expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+      }
+    } finally {
+      for (const child of children) child.proc.stdin!.end();
+      await Promise.all(children.map((c) => new Promise((resolve) => (c.proc.exitCode !== null ? resolve(null) : c.proc.once('exit', resolve)))));
+    }
   });
 });
