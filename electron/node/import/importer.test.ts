@@ -1,4 +1,4 @@
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +7,7 @@ import { classCounts, listImages } from '../storage/images.js';
 import { cachedPixels } from '../storage/trainingCache.js';
 import { tempDir, tempWorkspace, type TempWorkspace } from '../storage/testing/fixtures.js';
 import { importImages } from './importer.js';
+import { requireFolder } from './walk.js';
 import { cifar } from './testing/hostileFolder.js';
 
 function completeness(ws: TempWorkspace) {
@@ -111,5 +112,30 @@ describe('import control', () => {
       ws.dispose();
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('the folder to import', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = tempDir();
+    writeFileSync(path.join(dir, 'list.txt'), 'a file');
+    mkdirSync(path.join(dir, 'real'));
+    symlinkSync(path.join(dir, 'gone'), path.join(dir, 'dangling'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it.each([
+    ['missing', 'not_found', /^folder: .*missing does not exist \(check the path\)$/],
+    ['dangling', 'not_found', /^folder: .*dangling is a symbolic link to .*gone, which does not exist$/],
+    ['list.txt', 'invalid_argument', /^folder: .*list\.txt is a file, not a folder/],
+  ])('%s: refused with %s and a message that says what is wrong', async (name, code, message) => {
+    const error = await requireFolder(path.join(dir, name)).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ code, field: 'folder', message: expect.stringMatching(message) });
+    expect((error as Error).message).not.toMatch(/removed during the import/);
+  });
+
+  it('accepts a folder', async () => {
+    await expect(requireFolder(path.join(dir, 'real'))).resolves.toBeUndefined();
   });
 });

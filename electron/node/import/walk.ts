@@ -5,7 +5,7 @@
  * is not a regular file (a FIFO would block a read forever) is reported, never opened.
  */
 import type { Dirent, Stats } from 'node:fs';
-import { readdir, realpath, stat } from 'node:fs/promises';
+import { readdir, readlink, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { StudioError } from '../../common/errors.js';
 
@@ -46,10 +46,14 @@ export async function requireFolder(folder: string, field = 'folder'): Promise<v
     info = await stat(folder);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new StudioError(code === 'ENOENT' ? 'not_found' : 'io_error', `${field}: cannot open ${folder}: ${fileSystemReason(error)}`, {
-      field,
-      cause: error,
-    });
+    if (code === 'ENOENT') {
+      const link = await readlink(folder).catch(() => null);
+      const message = link === null
+        ? `${field}: ${folder} does not exist (check the path)`
+        : `${field}: ${folder} is a symbolic link to ${path.resolve(path.dirname(folder), link)}, which does not exist`;
+      throw new StudioError('not_found', message, { field, cause: error });
+    }
+    throw new StudioError('io_error', `${field}: cannot open ${folder}: ${fileSystemReason(error)}`, { field, cause: error });
   }
   if (!info.isDirectory()) {
     throw new StudioError('invalid_argument', `${field}: ${folder} is a file, not a folder (for a CSV of path,label use --csv)`, { field });
