@@ -1,8 +1,11 @@
-import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { PassThrough } from 'node:stream';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { integrityCheck } from '../storage/db.js';
+import type { ImportReport } from '../../common/contract/dataset.js';
+import { runCli } from '../cli/main.js';
+import { integrityCheck, openWorkspaceDb } from '../storage/db.js';
 import { classCounts, listImages } from '../storage/images.js';
 import { cachedPixels } from '../storage/trainingCache.js';
 import { tempDir, tempWorkspace, type TempWorkspace } from '../storage/testing/fixtures.js';
@@ -137,5 +140,72 @@ describe('the folder to import', () => {
 
   it('accepts a folder', async () => {
     await expect(requireFolder(path.join(dir, 'real'))).resolves.toBeUndefined();
+  });
+});
+
+describe('symbolic links and hidden files', () => {
+  let dir: string;
+  let images: string;
+  let outside: string;
+  beforeAll(() => {
+    dir = tempDir();
+    images = path.join(dir, 'images');
+    outside = path.join(dir, 'elsewhere');
+    const put = (file: string, from: string) => {
+      mkdirSync(path.dirname(file), { recursive: true });
+      copyFileSync(path.join(cifar, from), file);
+    };
+    put(path.join(images, 'cat', 'a.jpg'), 'cat/0001.jpg');
+    put(path.join(images, 'cat', 'b.jpg'), 'cat/0002.jpg');
+    put(path.join(images, 'dog', 'c.jpg'), 'dog/0001.jpg');
+    put(path.join(outside, 'private', 'holiday.jpg'), 'ship/0001.jpg');
+    put(path.join(outside, 'portrait.jpg'), 'frog/0001.jpg');
+    put(path.join(images, '.git', 'objects', 'blob.jpg'), 'bird/0001.jpg');
+    writeFileSync(path.join(images, 'cat', '.DS_Store'), 'Finder litter');
+    writeFileSync(path.join(images, 'Thumbs.db'), 'Explorer litter');
+    // Inside: a second name for a.jpg, filed as a dog. Outside: a folder, a file, and the system's /etc.
+    symlinkSync('../cat/a.jpg', path.join(images, 'dog', 'd.jpg'));
+    symlinkSync(path.join(outside, 'private'), path.join(images, 'holidays'));
+    symlinkSync(path.join(outside, 'portrait.jpg'), path.join(images, 'cat', 'portrait.jpg'));
+    symlinkSync('/etc', path.join(images, 'system'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  async function cliImport(workspace: string, json: boolean): Promise<string> {
+    const stdout = new PassThrough();
+    const chunks: Buffer[] = [];
+    stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
+    const code = await runCli(['import', images, '--workspace', workspace, ...(json ? ['--json'] : [])], { stdout, stderr: new PassThrough(), isTTY: false });
+    expect(code).toBe(0);
+    return Buffer.concat(chunks).toString('utf8');
+  }
+
+  it('follows links only where they lead inside the folder, lists the others as skipped, and counts hidden entries', async () => {
+    const workspace = path.join(dir, 'workspace');
+    const report = JSON.parse(await cliImport(workspace, true)) as ImportReport;
+    expect(report.imported).toBe(3);
+    expect(report.duplicateFiles).toEqual([expect.objectContaining({ path: path.join(images, 'dog', 'd.jpg'), sameAs: path.join(images, 'cat', 'a.jpg') })]);
+    const notFollowed = / outside the imported folder: not followed$/;
+    expect(report.skipped.sort((x, y) => x.path.localeCompare(y.path))).toEqual([
+      { path: path.join(images, 'cat', 'portrait.jpg'), reason: expect.stringMatching(notFollowed) },
+      { path: path.join(images, 'holidays'), reason: expect.stringMatching(notFollowed) },
+      { path: path.join(images, 'system'), reason: expect.stringMatching(notFollowed) },
+    ]);
+    expect(report.links).toEqual({ policy: 'inside-folder', followed: 1, outside: 3 });
+    expect(report.hidden.count).toBe(3);
+    expect(report.hidden.examples.map((p) => path.relative(images, p)).sort()).toEqual(['.git', 'Thumbs.db', path.join('cat', '.DS_Store')]);
+    // Nothing from outside was stored.
+    const db = openWorkspaceDb(workspace);
+    try {
+      const sources = (db.prepare('SELECT path FROM image_sources').all() as { path: string }[]).map((r) => r.path);
+      expect(sources.every((p) => p.startsWith(images + path.sep))).toBe(true);
+      expect(sources.some((p) => p.includes('holidays') || p.includes('portrait'))).toBe(false);
+    } finally {
+      db.close();
+    }
+
+    const human = await cliImport(path.join(dir, 'workspace2'), false);
+    expect(human).toContain(`Symbolic links: followed only where they lead inside ${images} (1 followed, 3 leading outside not followed, listed as skipped)`);
+    expect(human).toMatch(/3 hidden entries left out \(names starting with a dot, or system files: .*\.git.*\)/);
   });
 });

@@ -22,7 +22,7 @@ import { insertThumbnail } from '../storage/thumbnails.js';
 import { insertCachedPixels } from '../storage/trainingCache.js';
 import { csvEntries } from './csvList.js';
 import { BadImageError, defaultDecodeOptions, prepareImage, type PreparedImage } from './decode.js';
-import { fileSystemReason, requireFolder, walkFolder, type ImportEntry } from './walk.js';
+import { emptyTally, fileSystemReason, requireFolder, walkFolder, type ImportEntry } from './walk.js';
 
 export interface ImportOptions {
   /** The folder with one subfolder per class; with `csv`, only used in the report. */
@@ -59,9 +59,10 @@ export async function importImages(db: Db, options: ImportOptions): Promise<Impo
   const signal = options.signal;
   const folder = path.resolve(options.folder);
   if (!options.csv) await requireFolder(folder);
+  const tally = emptyTally();
   const entries = options.csv
-    ? csvEntries(path.resolve(options.csv), signal)
-    : walkFolder(folder, { ignore: [options.workspace], signal });
+    ? csvEntries(path.resolve(options.csv), signal, tally)
+    : walkFolder(folder, { ignore: [options.workspace], signal, tally });
 
   const split = splitSettings(db);
   const importId = beginImport(db, options.csv ? path.resolve(options.csv) : folder);
@@ -294,6 +295,8 @@ export async function importImages(db: Db, options: ImportOptions): Promise<Impo
     duplicateFiles,
     conflicts,
     skipped,
+    links: { policy: options.csv ? 'as-listed' : 'inside-folder', followed: tally.linksFollowed, outside: tally.linksOutside },
+    hidden: { count: tally.hidden, examples: tally.hiddenExamples },
     classes: countsByClassName(db),
     cancelled: signal?.aborted ?? false,
     seconds: Math.round(seconds * 1000) / 1000,
