@@ -87,6 +87,29 @@ describe('import control', () => {
     }
   });
 
+  it('counts each new image once when two imports of the same images run at once', async () => {
+    const ws = tempWorkspace();
+    const other = openWorkspaceDb(ws.dir);
+    try {
+      // Two connections, as two processes would have: both decode the same files before either
+      // commits, so one insert of each image is ignored; only the one that landed counts.
+      const [a, b] = await Promise.all([
+        importImages(ws.db, { folder: cifar, workspace: ws.dir, batchSize: 64 }),
+        importImages(other, { folder: cifar, workspace: ws.dir, batchSize: 64 }),
+      ]);
+      const landed = (importId: number) => (ws.db.prepare('SELECT count(*) AS n FROM images WHERE import_id = ?').get(importId) as { n: number }).n;
+      expect(a.imported + b.imported).toBe(1000);
+      expect([a.imported, b.imported]).toEqual([landed(a.importId), landed(b.importId)]);
+      // The other's images are the same files, already there: unchanged, not duplicates.
+      expect([a.imported + a.unchanged, b.imported + b.unchanged]).toEqual([1000, 1000]);
+      expect(a.duplicates + b.duplicates).toBe(0);
+      expect(completeness(ws)).toMatchObject({ images: 1000, distinct_hashes: 1000, thumbnails: 1000, cached: 1000 });
+    } finally {
+      other.close();
+      ws.dispose();
+    }
+  });
+
   it('reports progress: files seen, processed, imported and a rate', async () => {
     const ws = tempWorkspace();
     try {

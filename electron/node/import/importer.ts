@@ -14,7 +14,7 @@ import type { DuplicateFile, ImportProgress, ImportReport, SkippedFile } from '.
 import { StudioError } from '../../common/errors.js';
 import { classRow, ensureClass } from '../storage/classes.js';
 import type { Db } from '../storage/db.js';
-import { countsByClassName, imageByHash, insertImage, upsertSource } from '../storage/images.js';
+import { countsByClassName, imageByHash, insertImage, upsertSource, type ImageByHash } from '../storage/images.js';
 import { beginImport, finishImport } from '../storage/imports.js';
 import { provisionalSplit, rebalanceSplits, splitSettings } from '../storage/splits.js';
 import { statement } from '../storage/statements.js';
@@ -85,7 +85,13 @@ export async function importImages(db: Db, options: ImportOptions): Promise<Impo
     'SELECT image_id, size, mtime_ms FROM image_sources WHERE path = ?',
   );
 
-  const writeBatch = db.transaction((writes: Write[]) => {
+  /**
+   * Writes a batch; returns how many images it inserted, and the images another import into the same
+   * workspace inserted first (their insert was ignored). Counted only once the batch is committed.
+   */
+  const writeBatch = db.transaction((writes: Write[]): { inserted: number; takenBy: { entry: FileEntry; first: ImageByHash }[] } => {
+    let inserted = 0;
+    const takenBy: { entry: FileEntry; first: ImageByHash }[] = [];
     const classIds = new Map<string, number>();
     const classFor = (label: string | null): number | null => {
       if (label === null) return null;
@@ -101,7 +107,7 @@ export async function importImages(db: Db, options: ImportOptions): Promise<Impo
         const { prepared } = write;
         const classId = classFor(entry.label);
         touchedClasses.add(classId);
-        const inserted = insertImage(db, {
+        const newId = insertImage(db, {
           contentHash: write.hash,
           sourcePath: entry.path,
           fileName: path.basename(entry.path),
@@ -116,10 +122,13 @@ export async function importImages(db: Db, options: ImportOptions): Promise<Impo
           split: provisionalSplit(split, write.hash),
           importId,
         });
-        if (inserted === null) {
-          imageId = imageByHash(db, write.hash)?.id;
+        if (newId === null) {
+          const first = imageByHash(db, write.hash);
+          imageId = first?.id;
+          if (first) takenBy.push({ entry, first });
         } else {
-          imageId = inserted;
+          imageId = newId;
+          inserted++;
           insertThumbnail(db, { image_id: imageId, ...prepared.thumbnail });
           insertCachedPixels(db, { imageId, ...prepared.cache });
         }
@@ -130,6 +139,7 @@ export async function importImages(db: Db, options: ImportOptions): Promise<Impo
         upsertSource(db, { path: entry.path, image_id: imageId, size: entry.size, mtime_ms: entry.mtimeMs, folder_label: entry.label });
       }
     }
+    return { inserted, takenBy };
   });
 
   const flush = () => {
@@ -137,11 +147,17 @@ export async function importImages(db: Db, options: ImportOptions): Promise<Impo
     const writes = pending;
     pending = [];
     lastFlush = performance.now();
+    let written;
     try {
-      writeBatch.immediate(writes);
+      written = writeBatch.immediate(writes);
     } catch (error) {
       const message = (error as Error).message;
       throw new StudioError('io_error', `Cannot write to the workspace database in ${options.workspace}: ${message}`, { cause: error });
+    }
+    imported += written.inserted;
+    for (const { entry, first } of written.takenBy) {
+      if (first.source_path === entry.path) unchanged++;
+      else recordDuplicate(entry, { path: first.source_path, label: labelOf(first.class_id) });
     }
   };
 
@@ -154,13 +170,17 @@ export async function importImages(db: Db, options: ImportOptions): Promise<Impo
 
   const labelOf = (classId: number | null) => (classId === null ? null : (classRow(db, classId)?.name ?? null));
 
-  const duplicate = (entry: FileEntry, hash: string, first: { path: string; label: string | null }) => {
+  const recordDuplicate = (entry: FileEntry, first: { path: string; label: string | null }) => {
     const record: DuplicateFile = { path: entry.path, sameAs: first.path };
     if (entry.label !== first.label) {
       record.conflict = { label: entry.label, keptLabel: first.label };
       conflicts.push(record);
     }
     duplicateFiles.push(record);
+  };
+
+  const duplicate = (entry: FileEntry, hash: string, first: { path: string; label: string | null }) => {
+    recordDuplicate(entry, first);
     queue({ kind: 'source', entry, hash });
   };
 
@@ -210,7 +230,6 @@ export async function importImages(db: Db, options: ImportOptions): Promise<Impo
     firstCopies.set(hash, new Promise<FirstCopy>((resolve) => (settle = resolve)));
     try {
       const prepared = await prepareImage(bytes, decodeOptions);
-      imported++;
       settle({ ok: true, path: entry.path, label: entry.label });
       queue({ kind: 'image', entry, hash, prepared });
     } catch (error) {
