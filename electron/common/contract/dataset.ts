@@ -132,8 +132,11 @@ export interface ImportRecord {
   source: string;
   startedAt: number;
   finishedAt: number | null;
-  /** 'running' also for an import whose process was killed part-way; a rerun records a new import. */
-  status: 'running' | 'completed' | 'cancelled' | 'failed';
+  /**
+   * 'interrupted': its process ended part-way (killed, crashed); what it had written is complete, and
+   * a rerun of the same folder records a new import that adds the rest.
+   */
+  status: 'running' | 'completed' | 'cancelled' | 'failed' | 'interrupted';
   /** Images this import brought in first (not counting duplicates of images already there). */
   images: number;
   excluded: number;

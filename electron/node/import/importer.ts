@@ -15,6 +15,7 @@ import { StudioError } from '../../common/errors.js';
 import { classRow, ensureClass } from '../storage/classes.js';
 import type { Db } from '../storage/db.js';
 import { countsByClassName, imageByHash, insertImage, upsertSource, type ImageByHash } from '../storage/images.js';
+import { WorkspaceOwner } from '../ownership.js';
 import { beginImport, finishImport } from '../storage/imports.js';
 import { provisionalSplit, rebalanceSplits, splitSettings } from '../storage/splits.js';
 import { statement } from '../storage/statements.js';
@@ -65,7 +66,9 @@ export async function importImages(db: Db, options: ImportOptions): Promise<Impo
     : walkFolder(folder, { ignore: [options.workspace], signal, tally });
 
   const split = splitSettings(db);
-  const importId = beginImport(db, options.csv ? path.resolve(options.csv) : folder);
+  // Held by this process while it runs: killed part-way, it is marked interrupted by whoever looks next.
+  const owner = new WorkspaceOwner(db);
+  const importId = beginImport(db, options.csv ? path.resolve(options.csv) : folder, owner.register());
   const skipped: SkippedFile[] = [];
   const duplicateFiles: DuplicateFile[] = [];
   const conflicts: DuplicateFile[] = [];
@@ -301,6 +304,11 @@ export async function importImages(db: Db, options: ImportOptions): Promise<Impo
   } finally {
     if (timer) clearInterval(timer);
     await iterator.return?.(undefined);
+    try {
+      owner.release();
+    } catch {
+      // The database is what failed: the owner row stays, and is found gone once this process ends.
+    }
   }
   const seconds = (performance.now() - started) / 1000;
   options.onProgress?.(progress());

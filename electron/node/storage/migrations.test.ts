@@ -8,6 +8,7 @@ import { StudioError } from '../../common/errors.js';
 import { openWorkspaceDb, workspaceDbPath, type Db } from './db.js';
 import { checkMigrationOrder, latestVersion, migrate, schemaVersion } from './migrate.js';
 import { migrations } from './migrations/index.js';
+import { hasOwnerless } from './owners.js';
 import { tempDir } from './testing/fixtures.js';
 
 const dirs: string[] = [];
@@ -58,12 +59,33 @@ const seeds: Record<number, (db: Db) => void> = {
     db.prepare('INSERT INTO thumbnails(image_id, mime, width, height, data) VALUES (1, ?, 32, 32, ?)').run('image/jpeg', Buffer.from([1, 2, 3]));
     db.prepare('INSERT INTO training_cache(image_id, size, channels, data) VALUES (1, 32, 3, ?)').run(Buffer.alloc(3072, 9));
   },
+  100: (db) => {
+    seeds[30](db);
+    db.exec(`
+      INSERT INTO runs(id, name, created_at, status, config, class_names, epochs_done)
+      VALUES (1, 'done', 10, 'completed', '{"model":"lite-16"}', '["cat","dog"]', 2),
+             (2, 'was training', 11, 'running', '{"model":"lite-16"}', '["cat","dog"]', 1);
+      INSERT INTO run_images(run_id, image_id, class_index, split) VALUES (1, 1, 0, 'train'), (2, 1, 0, 'train');
+      INSERT INTO run_epochs(run_id, epoch, step, learning_rate, train_loss, train_accuracy, train_seconds, images_per_second, created_at)
+      VALUES (1, 1, 10, 0.1, 1.5, 0.4, 3, 100, 12);
+    `);
+  },
+  120: (db) => {
+    seeds[100](db);
+    db.exec(`
+      INSERT INTO imports(id, source, started_at, finished_at, status) VALUES (1, '/d', 1, 2, 'completed'), (2, '/e', 3, NULL, 'running');
+      UPDATE images SET import_id = 1 WHERE id IN (1, 2);
+      UPDATE images SET import_id = 2 WHERE id = 3;
+    `);
+  },
 };
 
 const tablesAt: Record<number, string[]> = {
   10: ['settings', 'classes', 'images', 'image_sources'],
   20: ['label_edits', 'label_changes', 'class_changes'],
   30: ['thumbnails', 'training_cache'],
+  100: ['runs', 'run_images', 'run_epochs'],
+  120: ['imports'],
 };
 
 describe('migrations', () => {
@@ -112,7 +134,10 @@ describe('migrations', () => {
   });
 
   /** Columns a step adds to existing tables: old rows must get them empty (null), and otherwise stay as they were. */
-  const addedColumns: Record<number, Record<string, string[]>> = { 120: { images: ['import_id'] } };
+  const addedColumns: Record<number, Record<string, string[]>> = {
+    120: { images: ['import_id'] },
+    130: { runs: ['owner_id'], imports: ['owner_id'] },
+  };
 
   // "N-10" is the step before N; numbering may leave gaps (0040 then 0100).
   const steps = migrations.slice(1).map((step, i) => ({ from: migrations[i].version, to: step.version, name: step.name }));
@@ -136,6 +161,18 @@ describe('migrations', () => {
       expect(rows, table).toEqual(before[table]);
     }
     expect(db.pragma('foreign_key_check')).toEqual([]);
+  });
+
+  it('leaves runs and imports written before owners existed without one, so the next look marks the active ones interrupted (0130)', () => {
+    const { db } = openAt(120);
+    seeds[120](db);
+    migrate(db, { target: 130 });
+    expect(db.prepare('SELECT id, status, owner_id FROM runs ORDER BY id').all()).toEqual([
+      { id: 1, status: 'completed', owner_id: null },
+      { id: 2, status: 'running', owner_id: null },
+    ]);
+    expect(db.prepare('SELECT count(*) AS n FROM owners').get()).toEqual({ n: 0 });
+    expect(hasOwnerless(db)).toBe(true);
   });
 
   it('indexes the file names of images imported before the search index existed (0040)', () => {
