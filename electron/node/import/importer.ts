@@ -17,7 +17,7 @@ import type { Db } from '../storage/db.js';
 import { countsByClassName, imageByHash, insertImage, upsertSource, type ImageByHash } from '../storage/images.js';
 import { WorkspaceOwner } from '../ownership.js';
 import { beginImport, finishImport } from '../storage/imports.js';
-import { provisionalSplit, rebalanceSplits, splitSettings } from '../storage/splits.js';
+import { provisionalSplit, provisionalStrata, rebalanceSplits, splitSettings } from '../storage/splits.js';
 import { statement } from '../storage/statements.js';
 import { insertThumbnail } from '../storage/thumbnails.js';
 import { insertCachedPixels } from '../storage/trainingCache.js';
@@ -73,7 +73,6 @@ export async function importImages(db: Db, options: ImportOptions): Promise<Impo
   const duplicateFiles: DuplicateFile[] = [];
   const conflicts: DuplicateFile[] = [];
   const firstCopies = new Map<string, Promise<FirstCopy>>();
-  const touchedClasses = new Set<number | null>();
   let pending: Write[] = [];
   let lastFlush = performance.now();
   let seen = 0;
@@ -109,7 +108,6 @@ export async function importImages(db: Db, options: ImportOptions): Promise<Impo
       if (write.kind === 'image') {
         const { prepared } = write;
         const classId = classFor(entry.label);
-        touchedClasses.add(classId);
         const newId = insertImage(db, {
           contentHash: write.hash,
           sourcePath: entry.path,
@@ -123,6 +121,7 @@ export async function importImages(db: Db, options: ImportOptions): Promise<Impo
           importedAt: now,
           classId,
           split: provisionalSplit(split, write.hash),
+          provisionalSplit: true,
           importId,
         });
         if (newId === null) {
@@ -291,7 +290,9 @@ export async function importImages(db: Db, options: ImportOptions): Promise<Impo
     // What finished decoding before a cancel is kept: it is complete, and a rerun would redo it.
     flush();
     db.transaction(() => {
-      rebalanceSplits(db, touchedClasses);
+      // Every class with a provisional split, including those of an earlier import that was killed
+      // before its end, whose images this import may only have found unchanged.
+      rebalanceSplits(db, provisionalStrata(db));
       finishImport(db, importId, signal?.aborted ? 'cancelled' : 'completed');
     }).immediate();
   } catch (error) {

@@ -9,6 +9,7 @@ import { openWorkspaceDb, workspaceDbPath, type Db } from './db.js';
 import { checkMigrationOrder, latestVersion, migrate, schemaVersion } from './migrate.js';
 import { migrations } from './migrations/index.js';
 import { hasOwnerless } from './owners.js';
+import { provisionalStrata, rebalanceSplits } from './splits.js';
 import { tempDir } from './testing/fixtures.js';
 
 const dirs: string[] = [];
@@ -137,6 +138,12 @@ describe('migrations', () => {
   const addedColumns: Record<number, Record<string, string[]>> = {
     120: { images: ['import_id'] },
     130: { runs: ['owner_id'], imports: ['owner_id'] },
+    140: { images: ['provisional_split'] },
+  };
+  /** Values a step fills in for some old rows instead: table -> column -> row id -> value. */
+  const filledColumns: Record<number, Record<string, Record<string, Record<number, unknown>>>> = {
+    // Image 3 came from import 2, which never finished.
+    140: { images: { provisional_split: { 3: 1 } } },
   };
 
   // "N-10" is the step before N; numbering may leave gaps (0040 then 0100).
@@ -154,7 +161,7 @@ describe('migrations', () => {
       const rows = dump(db, table) as Record<string, unknown>[];
       for (const column of addedColumns[to]?.[table] ?? []) {
         for (const row of rows) {
-          expect(row[column], `${table}.${column}`).toBeNull();
+          expect(row[column], `${table}.${column}`).toEqual(filledColumns[to]?.[table]?.[column]?.[row.id as number] ?? null);
           delete row[column];
         }
       }
@@ -173,6 +180,21 @@ describe('migrations', () => {
     ]);
     expect(db.prepare('SELECT count(*) AS n FROM owners').get()).toEqual({ n: 0 });
     expect(hasOwnerless(db)).toBe(true);
+  });
+
+  it('marks the splits of images from imports that never finished as provisional, and rebalancing settles them (0140)', () => {
+    const { db } = openAt(130);
+    seeds[120](db);
+    db.exec("UPDATE imports SET status = 'interrupted' WHERE id = 2");
+    migrate(db, { target: 140 });
+    expect(db.prepare('SELECT id, provisional_split FROM images ORDER BY id').all()).toEqual([
+      { id: 1, provisional_split: null },
+      { id: 2, provisional_split: null },
+      { id: 3, provisional_split: 1 },
+    ]);
+    expect(provisionalStrata(db)).toEqual([null]);
+    rebalanceSplits(db, provisionalStrata(db));
+    expect(provisionalStrata(db)).toEqual([]);
   });
 
   it('indexes the file names of images imported before the search index existed (0040)', () => {

@@ -7,6 +7,7 @@ import { createRuns } from './0100-create-runs.js';
 import { addPredictionFilterIndex } from './0110-add-prediction-filter-index.js';
 import { addImports } from './0120-add-imports.js';
 import { addOwners } from './0130-add-owners.js';
+import { addProvisionalSplits } from './0140-add-provisional-splits.js';
 import type { Migration } from './types.js';
 
 export type { Migration } from './types.js';
@@ -20,4 +21,5 @@ export const migrations: readonly Migration[] = [
   addPredictionFilterIndex,
   addImports,
   addOwners,
+  addProvisionalSplits,
 ];
