@@ -110,6 +110,22 @@ describe('import control', () => {
     }
   });
 
+  it("keeps a long-lived connection's integrity check sound after another connection imports", async () => {
+    const ws = tempWorkspace();
+    const other = openWorkspaceDb(ws.dir);
+    try {
+      await importImages(other, { folder: path.join(cifar, 'cat'), workspace: ws.dir });
+      // The studio's connection searches file names, then a CLI import adds to the search index.
+      expect(ws.db.prepare("SELECT count(*) AS n FROM images_search WHERE images_search MATCH 'jpg'").get()).toEqual({ n: 100 });
+      await importImages(other, { folder: path.join(cifar, 'dog'), workspace: ws.dir });
+      expect(integrityCheck(ws.db)).toBe('ok');
+      expect(ws.db.prepare("SELECT count(*) AS n FROM images_search WHERE images_search MATCH 'jpg'").get()).toEqual({ n: 200 });
+    } finally {
+      other.close();
+      ws.dispose();
+    }
+  });
+
   it('reports progress: files seen, processed, imported and a rate', async () => {
     const ws = tempWorkspace();
     try {

@@ -86,7 +86,19 @@ function enableWal(db: Db): void {
   }
 }
 
+/**
+ * `PRAGMA integrity_check` of the database `db` is open on, run on a connection of its own: SQLite's
+ * FTS5 checks the search index against the structure its connection cached when it last read it, so
+ * a long-lived connection reports a sound index as corrupt once another connection (another process's
+ * import) has added to it (seen with SQLite 3.51; queries refresh that cache, the check does not).
+ */
 export function integrityCheck(db: Db): string {
-  const rows = db.pragma('integrity_check') as { integrity_check: string }[];
-  return rows.map((row) => row.integrity_check).join('; ');
+  const check = (connection: Db) => (connection.pragma('integrity_check') as { integrity_check: string }[]).map((row) => row.integrity_check).join('; ');
+  if (db.memory) return check(db);
+  const own = new Database(db.name, { readonly: true, fileMustExist: true });
+  try {
+    return check(own);
+  } finally {
+    own.close();
+  }
 }
