@@ -25,6 +25,7 @@ test('imports a folder with a progress bar that reaches the end, then reports du
   await expect(dialog.getByTestId('import-counts')).toContainText('1,000 / 1,000 files');
   await expect(dialog.getByTestId('import-report')).toContainText('1,000 imported');
   await expect(dialog.getByTestId('report-skipped')).toHaveText('0 skipped');
+  await expect(dialog.getByTestId('report-links')).toContainText('followed only where they lead inside the imported folder: 0 followed');
   await page.screenshot({ path: screenshotPath('dataset-import-done') });
 
   // A second folder: a copy of an airplane filed as a cat (a duplicate whose label conflicts) and a
@@ -33,6 +34,7 @@ test('imports a folder with a progress bar that reaches the end, then reports du
   mkdirSync(path.join(extra, 'cat'), { recursive: true });
   copyFileSync(path.join(cifar, 'airplane', '0001.jpg'), path.join(extra, 'cat', 'copy-of-plane.jpg'));
   writeFileSync(path.join(extra, 'cat', 'notes.jpg'), 'not a picture');
+  writeFileSync(path.join(extra, '.DS_Store'), 'Finder litter');
   await dialog.getByRole('button', { name: 'Import another folder' }).click();
   await dialog.getByRole('textbox', { name: 'Folder' }).fill(extra);
   await dialog.getByRole('button', { name: 'Start import' }).click();
@@ -41,6 +43,7 @@ test('imports a folder with a progress bar that reaches the end, then reports du
   await expect(dialog.getByTestId('report-duplicates')).toHaveText('1 duplicates');
   await expect(report.getByRole('row', { name: /copy-of-plane\.jpg.*airplane/ })).toBeVisible();
   await expect(report.getByRole('row', { name: /notes\.jpg/ })).toBeVisible();
+  await expect(dialog.getByTestId('report-hidden')).toContainText('1 hidden entry left out');
   await page.screenshot({ path: screenshotPath('dataset-import-report') });
 
   // The wrong folder: three new images, excluded again from the report, then brought back by undo.

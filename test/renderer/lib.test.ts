@@ -4,6 +4,8 @@ import { colormapNames, colormapTable, moduleLabel } from '../../renderer/src/li
 import { alignSeries } from '../../renderer/src/lib/curves.js';
 import { estimateTraining } from '../../renderer/src/lib/estimate.js';
 import { compactCount, duration, percent } from '../../renderer/src/lib/format.js';
+import { runToInspect } from '../../renderer/src/lib/runChoice.js';
+import type { RunSummary } from '../../electron/common/contract/index.js';
 
 describe('alignSeries', () => {
   it('puts per-batch and per-epoch points on one sorted x axis with gaps as null', () => {
@@ -62,5 +64,29 @@ describe('formats', () => {
   it('prints missing values as a dash', () => {
     expect(percent(null)).toBe('–');
     expect(duration(Number.NaN)).toBe('–');
+  });
+});
+
+describe('runToInspect', () => {
+  const run = (id: number, epochsDone: number): RunSummary => ({
+    id, name: `run ${id}`, status: epochsDone > 0 ? 'completed' : 'running', createdAt: id, startedAt: id, finishedAt: null,
+    config: {} as RunSummary['config'], classNames: ['a', 'b'], backend: 'wasm', epochsDone,
+    images: { train: 8, val: 2, test: 2 }, valAccuracy: null, error: null,
+  });
+  // Newest first, as listRuns answers: run 3 is in its first epoch, with no checkpoint yet.
+  const runs = [run(3, 0), run(2, 4), run(1, 2)];
+
+  it.each([
+    ['the run chosen last, when it has a checkpoint', 2, 1, 2],
+    ['not a run in its first epoch (the Training view chose it): the one shown stays', 3, 1, 1],
+    ['not a run in its first epoch, nothing shown yet: the newest with a checkpoint', 3, null, 2],
+    ['nothing chosen: the newest with a checkpoint', null, null, 2],
+    ['a run that is gone: the one shown stays', 9, 1, 1],
+  ])('%s', (_name, wanted, shown, expected) => {
+    expect(runToInspect(runs, wanted, shown)).toBe(expected);
+  });
+
+  it('is null when no run has finished an epoch', () => {
+    expect(runToInspect([run(1, 0)], 1, null)).toBeNull();
   });
 });

@@ -110,6 +110,14 @@ export interface ImportReport {
   duplicateFiles: DuplicateFile[];
   conflicts: DuplicateFile[];
   skipped: SkippedFile[];
+  /**
+   * Symbolic links. A folder import follows a link only where it leads inside the imported folder
+   * ('inside-folder'); each other one is listed in `skipped` and counted in `outside`. A CSV's rows are
+   * read wherever they lead ('as-listed'): the user named each file.
+   */
+  links: { policy: 'inside-folder' | 'as-listed'; followed: number; outside: number };
+  /** Hidden files and folders (names starting with a dot) and system files such as Thumbs.db, left out unread. */
+  hidden: { count: number; examples: string[] };
   /** Image count per class in the whole workspace after the import; "(unlabelled)" for none. */
   classes: Record<string, number>;
   cancelled: boolean;
@@ -124,8 +132,11 @@ export interface ImportRecord {
   source: string;
   startedAt: number;
   finishedAt: number | null;
-  /** 'running' also for an import whose process was killed part-way; a rerun records a new import. */
-  status: 'running' | 'completed' | 'cancelled' | 'failed';
+  /**
+   * 'interrupted': its process ended part-way (killed, crashed); what it had written is complete, and
+   * a rerun of the same folder records a new import that adds the rest.
+   */
+  status: 'running' | 'completed' | 'cancelled' | 'failed' | 'interrupted';
   /** Images this import brought in first (not counting duplicates of images already there). */
   images: number;
   excluded: number;

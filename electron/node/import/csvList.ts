@@ -3,11 +3,11 @@
  * are relative to the CSV's folder unless absolute; a header row is recognised by a first cell "path".
  * An empty label means unlabelled.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { lstat, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { StudioError } from '../../common/errors.js';
-import { fileSystemReason, type ImportEntry } from './walk.js';
+import { emptyTally, fileSystemReason, type ImportEntry, type WalkTally } from './walk.js';
 
 export async function readCsvList(csvPath: string): Promise<{ path: string; label: string | null; line: number }[]> {
   let text: string;
@@ -36,11 +36,13 @@ export async function readCsvList(csvPath: string): Promise<{ path: string; labe
   return list;
 }
 
-export async function* csvEntries(csvPath: string, signal?: AbortSignal): AsyncGenerator<ImportEntry> {
+/** Rows are read wherever they lead, links included: the user named each file. Links are counted. */
+export async function* csvEntries(csvPath: string, signal?: AbortSignal, tally: WalkTally = emptyTally()): AsyncGenerator<ImportEntry> {
   for (const row of await readCsvList(csvPath)) {
     if (signal?.aborted) return;
     try {
       const info = await stat(row.path);
+      if ((await lstat(row.path)).isSymbolicLink()) tally.linksFollowed++;
       if (info.isFile()) yield { kind: 'file', path: row.path, label: row.label, size: info.size, mtimeMs: Math.trunc(info.mtimeMs) };
       else yield { kind: 'skip', path: row.path, reason: `not a regular file (line ${row.line} of ${csvPath})` };
     } catch (error) {

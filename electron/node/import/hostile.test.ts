@@ -74,6 +74,10 @@ describe('importing a folder of hostile files', () => {
     expect(image('first-frame.gif')).toMatchObject({ format: 'gif', width: 30, height: 20 });
   });
 
+  it('leaves out the hidden Finder file unread, and counts it', () => {
+    expect(report.hidden).toEqual({ count: 1, examples: [path.join(folder.root, '.DS_Store')] });
+  });
+
   it('leaves a database that passes the integrity check', () => {
     expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
   });

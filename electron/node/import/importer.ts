@@ -14,15 +14,16 @@ import type { DuplicateFile, ImportProgress, ImportReport, SkippedFile } from '.
 import { StudioError } from '../../common/errors.js';
 import { classRow, ensureClass } from '../storage/classes.js';
 import type { Db } from '../storage/db.js';
-import { countsByClassName, imageByHash, insertImage, upsertSource } from '../storage/images.js';
+import { countsByClassName, imageByHash, insertImage, upsertSource, type ImageByHash } from '../storage/images.js';
+import { WorkspaceOwner } from '../ownership.js';
 import { beginImport, finishImport } from '../storage/imports.js';
-import { provisionalSplit, rebalanceSplits, splitSettings } from '../storage/splits.js';
+import { provisionalSplit, provisionalStrata, rebalanceSplits, splitSettings } from '../storage/splits.js';
 import { statement } from '../storage/statements.js';
 import { insertThumbnail } from '../storage/thumbnails.js';
 import { insertCachedPixels } from '../storage/trainingCache.js';
 import { csvEntries } from './csvList.js';
 import { BadImageError, defaultDecodeOptions, prepareImage, type PreparedImage } from './decode.js';
-import { fileSystemReason, requireFolder, walkFolder, type ImportEntry } from './walk.js';
+import { emptyTally, fileSystemReason, requireFolder, walkFolder, type ImportEntry } from './walk.js';
 
 export interface ImportOptions {
   /** The folder with one subfolder per class; with `csv`, only used in the report. */
@@ -59,17 +60,19 @@ export async function importImages(db: Db, options: ImportOptions): Promise<Impo
   const signal = options.signal;
   const folder = path.resolve(options.folder);
   if (!options.csv) await requireFolder(folder);
+  const tally = emptyTally();
   const entries = options.csv
-    ? csvEntries(path.resolve(options.csv), signal)
-    : walkFolder(folder, { ignore: [options.workspace], signal });
+    ? csvEntries(path.resolve(options.csv), signal, tally)
+    : walkFolder(folder, { ignore: [options.workspace], signal, tally });
 
   const split = splitSettings(db);
-  const importId = beginImport(db, options.csv ? path.resolve(options.csv) : folder);
+  // Held by this process while it runs: killed part-way, it is marked interrupted by whoever looks next.
+  const owner = new WorkspaceOwner(db);
+  const importId = beginImport(db, options.csv ? path.resolve(options.csv) : folder, owner.register());
   const skipped: SkippedFile[] = [];
   const duplicateFiles: DuplicateFile[] = [];
   const conflicts: DuplicateFile[] = [];
   const firstCopies = new Map<string, Promise<FirstCopy>>();
-  const touchedClasses = new Set<number | null>();
   let pending: Write[] = [];
   let lastFlush = performance.now();
   let seen = 0;
@@ -84,7 +87,13 @@ export async function importImages(db: Db, options: ImportOptions): Promise<Impo
     'SELECT image_id, size, mtime_ms FROM image_sources WHERE path = ?',
   );
 
-  const writeBatch = db.transaction((writes: Write[]) => {
+  /**
+   * Writes a batch; returns how many images it inserted, and the images another import into the same
+   * workspace inserted first (their insert was ignored). Counted only once the batch is committed.
+   */
+  const writeBatch = db.transaction((writes: Write[]): { inserted: number; takenBy: { entry: FileEntry; first: ImageByHash }[] } => {
+    let inserted = 0;
+    const takenBy: { entry: FileEntry; first: ImageByHash }[] = [];
     const classIds = new Map<string, number>();
     const classFor = (label: string | null): number | null => {
       if (label === null) return null;
@@ -99,8 +108,7 @@ export async function importImages(db: Db, options: ImportOptions): Promise<Impo
       if (write.kind === 'image') {
         const { prepared } = write;
         const classId = classFor(entry.label);
-        touchedClasses.add(classId);
-        const inserted = insertImage(db, {
+        const newId = insertImage(db, {
           contentHash: write.hash,
           sourcePath: entry.path,
           fileName: path.basename(entry.path),
@@ -113,12 +121,16 @@ export async function importImages(db: Db, options: ImportOptions): Promise<Impo
           importedAt: now,
           classId,
           split: provisionalSplit(split, write.hash),
+          provisionalSplit: true,
           importId,
         });
-        if (inserted === null) {
-          imageId = imageByHash(db, write.hash)?.id;
+        if (newId === null) {
+          const first = imageByHash(db, write.hash);
+          imageId = first?.id;
+          if (first) takenBy.push({ entry, first });
         } else {
-          imageId = inserted;
+          imageId = newId;
+          inserted++;
           insertThumbnail(db, { image_id: imageId, ...prepared.thumbnail });
           insertCachedPixels(db, { imageId, ...prepared.cache });
         }
@@ -129,6 +141,7 @@ export async function importImages(db: Db, options: ImportOptions): Promise<Impo
         upsertSource(db, { path: entry.path, image_id: imageId, size: entry.size, mtime_ms: entry.mtimeMs, folder_label: entry.label });
       }
     }
+    return { inserted, takenBy };
   });
 
   const flush = () => {
@@ -136,11 +149,17 @@ export async function importImages(db: Db, options: ImportOptions): Promise<Impo
     const writes = pending;
     pending = [];
     lastFlush = performance.now();
+    let written;
     try {
-      writeBatch.immediate(writes);
+      written = writeBatch.immediate(writes);
     } catch (error) {
       const message = (error as Error).message;
       throw new StudioError('io_error', `Cannot write to the workspace database in ${options.workspace}: ${message}`, { cause: error });
+    }
+    imported += written.inserted;
+    for (const { entry, first } of written.takenBy) {
+      if (first.source_path === entry.path) unchanged++;
+      else recordDuplicate(entry, { path: first.source_path, label: labelOf(first.class_id) });
     }
   };
 
@@ -153,13 +172,17 @@ export async function importImages(db: Db, options: ImportOptions): Promise<Impo
 
   const labelOf = (classId: number | null) => (classId === null ? null : (classRow(db, classId)?.name ?? null));
 
-  const duplicate = (entry: FileEntry, hash: string, first: { path: string; label: string | null }) => {
+  const recordDuplicate = (entry: FileEntry, first: { path: string; label: string | null }) => {
     const record: DuplicateFile = { path: entry.path, sameAs: first.path };
     if (entry.label !== first.label) {
       record.conflict = { label: entry.label, keptLabel: first.label };
       conflicts.push(record);
     }
     duplicateFiles.push(record);
+  };
+
+  const duplicate = (entry: FileEntry, hash: string, first: { path: string; label: string | null }) => {
+    recordDuplicate(entry, first);
     queue({ kind: 'source', entry, hash });
   };
 
@@ -209,7 +232,6 @@ export async function importImages(db: Db, options: ImportOptions): Promise<Impo
     firstCopies.set(hash, new Promise<FirstCopy>((resolve) => (settle = resolve)));
     try {
       const prepared = await prepareImage(bytes, decodeOptions);
-      imported++;
       settle({ ok: true, path: entry.path, label: entry.label });
       queue({ kind: 'image', entry, hash, prepared });
     } catch (error) {
@@ -268,7 +290,9 @@ export async function importImages(db: Db, options: ImportOptions): Promise<Impo
     // What finished decoding before a cancel is kept: it is complete, and a rerun would redo it.
     flush();
     db.transaction(() => {
-      rebalanceSplits(db, touchedClasses);
+      // Every class with a provisional split, including those of an earlier import that was killed
+      // before its end, whose images this import may only have found unchanged.
+      rebalanceSplits(db, provisionalStrata(db));
       finishImport(db, importId, signal?.aborted ? 'cancelled' : 'completed');
     }).immediate();
   } catch (error) {
@@ -281,6 +305,11 @@ export async function importImages(db: Db, options: ImportOptions): Promise<Impo
   } finally {
     if (timer) clearInterval(timer);
     await iterator.return?.(undefined);
+    try {
+      owner.release();
+    } catch {
+      // The database is what failed: the owner row stays, and is found gone once this process ends.
+    }
   }
   const seconds = (performance.now() - started) / 1000;
   options.onProgress?.(progress());
@@ -294,6 +323,8 @@ export async function importImages(db: Db, options: ImportOptions): Promise<Impo
     duplicateFiles,
     conflicts,
     skipped,
+    links: { policy: options.csv ? 'as-listed' : 'inside-folder', followed: tally.linksFollowed, outside: tally.linksOutside },
+    hidden: { count: tally.hidden, examples: tally.hiddenExamples },
     classes: countsByClassName(db),
     cancelled: signal?.aborted ?? false,
     seconds: Math.round(seconds * 1000) / 1000,

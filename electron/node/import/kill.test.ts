@@ -1,12 +1,18 @@
 /**
  * kill -9 in the middle of an import: the database must pass integrity_check, hold only complete
- * images, and a rerun must finish the job without duplicates.
+ * images, the killed import must show as interrupted, and a rerun must finish the job without
+ * duplicates and with every class split by the ratios, also the classes the killed import completed.
  */
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { runCli } from '../cli/main.js';
 import { integrityCheck, openWorkspaceDb } from '../storage/db.js';
+import { classCounts } from '../storage/images.js';
+import { listImports } from '../storage/imports.js';
+import { provisionalStrata } from '../storage/splits.js';
 import { tempWorkspace } from '../storage/testing/fixtures.js';
 import { importImages } from './importer.js';
 import { cifar } from './testing/hostileFolder.js';
@@ -25,6 +31,14 @@ function importUntilKilled(workspace: string, killAfter: number): Promise<{ sign
     proc.on('error', reject);
     proc.on('exit', (_code, signal) => resolve({ signal, lastSeen }));
   });
+}
+
+async function cliJson(args: string[]): Promise<unknown> {
+  const stdout = new PassThrough();
+  const chunks: Buffer[] = [];
+  stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
+  expect(await runCli(args, { stdout, stderr: new PassThrough(), isTTY: false })).toBe(0);
+  return JSON.parse(Buffer.concat(chunks).toString('utf8'));
 }
 
 describe('an import killed with SIGKILL', () => {
@@ -48,6 +62,13 @@ describe('an import killed with SIGKILL', () => {
         expect(count('SELECT count(*) AS n FROM training_cache')).toBe(partial);
         expect(count('SELECT count(DISTINCT image_id) AS n FROM image_sources')).toBe(partial);
 
+        // Its process is gone: listing the imports shows it interrupted, not running.
+        const listed = await cliJson(['dataset', 'imports', '--workspace', ws.dir, '--json']);
+        expect(listed).toEqual({ imports: [expect.objectContaining({ id: 1, status: 'interrupted', images: partial, finishedAt: expect.any(Number) })] });
+        // The classes it finished have provisional splits; so far nothing rebalanced them.
+        const completeClasses = classCounts(db).classes.filter((c) => c.total === 100).map((c) => c.name);
+        expect(completeClasses.length).toBeGreaterThan(0);
+
         const rerun = await importImages(db, { folder: cifar, workspace: ws.dir });
         expect(rerun.unchanged).toBe(partial);
         expect(rerun.imported).toBe(1000 - partial);
@@ -56,6 +77,10 @@ describe('an import killed with SIGKILL', () => {
         expect(count('SELECT count(DISTINCT content_hash) AS n FROM images')).toBe(1000);
         expect(count('SELECT count(*) AS n FROM image_sources')).toBe(1000);
         expect(integrityCheck(db)).toBe('ok');
+        // Every class split 80/10/10, whichever import brought its images in.
+        for (const c of classCounts(db).classes) expect([c.name, c.train, c.val, c.test]).toEqual([c.name, 80, 10, 10]);
+        expect(provisionalStrata(db)).toEqual([]);
+        expect(listImports(db).map((i) => i.status)).toEqual(['completed', 'interrupted']);
       } finally {
         db.close();
       }

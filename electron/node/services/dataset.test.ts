@@ -1,11 +1,16 @@
 /** The dataset methods through the dispatcher, as the renderer calls them: validation, jobs, events. */
+import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ClassCounts, ImageSummary, ImagePage, ImportFinished, ImportJob, Thumbnail } from '../../common/contract/dataset.js';
+import type { ClassCounts, ImageSummary, ImagePage, ImportFinished, ImportJob, ImportRecord, Thumbnail } from '../../common/contract/dataset.js';
 import { EventHub } from '../events.js';
 import { cifar } from '../import/testing/hostileFolder.js';
 import { createDispatcher } from '../rpc/dispatch.js';
+import { openWorkspaceDb } from '../storage/db.js';
+import { beginImport } from '../storage/imports.js';
+import { registerOwner } from '../storage/owners.js';
 import { tempDir } from '../storage/testing/fixtures.js';
 import { createHandlers, type ServiceContext } from './index.js';
 
@@ -58,6 +63,21 @@ describe('dataset service', () => {
     expect(events.some((e) => e.event === 'import.progress')).toBe(true);
     expect(events.some((e) => e.event === 'dataset.changed')).toBe(true);
     expect(await call('cancelImport', { jobId: done.jobId })).toEqual({ cancelled: false });
+  });
+
+  it('lists an import whose process is gone as interrupted, and the finished one as completed', async () => {
+    // Another process on this machine began an import and was killed: its pid no longer exists.
+    const gone = spawn(process.execPath, ['-e', ''], { stdio: 'ignore' });
+    await new Promise((resolve) => gone.once('exit', resolve));
+    const db = openWorkspaceDb(path.join(root, 'ws'));
+    try {
+      registerOwner(db, { id: 'killed-import', host: os.hostname(), pid: gone.pid!, startedAt: Date.now(), heartbeatAt: Date.now() });
+      beginImport(db, '/mnt/photos', 'killed-import');
+    } finally {
+      db.close();
+    }
+    const imports = (await call('listImports', {})) as ImportRecord[];
+    expect(imports.map((i) => [i.source, i.status])).toEqual([['/mnt/photos', 'interrupted'], [cifar, 'completed']]);
   });
 
   it('pages through a class with a cursor, in a stable order, without repeats', async () => {

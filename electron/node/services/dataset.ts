@@ -11,6 +11,7 @@ import { exportDataset } from '../export/exportDataset.js';
 import { importImages } from '../import/importer.js';
 import { imagePreview } from '../import/preview.js';
 import { requireFolder } from '../import/walk.js';
+import { reapAbandoned } from '../ownership.js';
 import { openWorkspaceDb, type Db } from '../storage/db.js';
 import { classCounts, countImages, getImage, imageCursors, listImages, type ImageFilter } from '../storage/images.js';
 import { excludeImport, listImports } from '../storage/imports.js';
@@ -151,7 +152,11 @@ export function datasetHandlers(ctx: ServiceContext) {
       changed('labels');
       return result;
     },
-    listImports: () => listImports(db()),
+    listImports: () => {
+      // An import whose process was killed shows as interrupted, not running.
+      reapAbandoned(db());
+      return listImports(db());
+    },
     excludeImport: (args: { importId: number }) => {
       const result = excludeImport(db(), args.importId, ctx.mode);
       changed('labels');

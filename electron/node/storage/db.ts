@@ -58,14 +58,47 @@ export function openWorkspaceDb(workspace: string, options: OpenOptions = {}): D
 
 /** Connection settings; run on every connection, since SQLite keeps them per connection. */
 export function configure(db: Db): void {
-  db.pragma('journal_mode = WAL');
+  // The app and a CLI import may share a workspace; wait for the other's batch rather than fail.
+  db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  enableWal(db);
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
-  // The app and a CLI import may share a workspace; wait for the other's batch rather than fail.
-  db.pragma('busy_timeout = 10000');
 }
 
+const BUSY_TIMEOUT_MS = 10_000;
+
+/**
+ * Switches the file to WAL (it stays so). On a new file that other processes are opening at the same
+ * moment, SQLite answers SQLITE_BUSY at once rather than calling the busy handler (waiting could
+ * deadlock two readers that both want the exclusive lock), so wait and retry here, up to the same timeout.
+ */
+function enableWal(db: Db): void {
+  const deadline = Date.now() + BUSY_TIMEOUT_MS;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    try {
+      db.pragma('journal_mode = WAL');
+      return;
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() > deadline) throw error;
+      Atomics.wait(pause, 0, 0, 5 + Math.random() * 20);
+    }
+  }
+}
+
+/**
+ * `PRAGMA integrity_check` of the database `db` is open on, run on a connection of its own: SQLite's
+ * FTS5 checks the search index against the structure its connection cached when it last read it, so
+ * a long-lived connection reports a sound index as corrupt once another connection (another process's
+ * import) has added to it (seen with SQLite 3.51; queries refresh that cache, the check does not).
+ */
 export function integrityCheck(db: Db): string {
-  const rows = db.pragma('integrity_check') as { integrity_check: string }[];
-  return rows.map((row) => row.integrity_check).join('; ');
+  const check = (connection: Db) => (connection.pragma('integrity_check') as { integrity_check: string }[]).map((row) => row.integrity_check).join('; ');
+  if (db.memory) return check(db);
+  const own = new Database(db.name, { readonly: true, fileMustExist: true });
+  try {
+    return check(own);
+  } finally {
+    own.close();
+  }
 }

@@ -26,6 +26,8 @@ export interface NewImage {
   split: SplitName;
   /** The import run that brings it in (the `imports` table); absent for images made otherwise. */
   importId?: number;
+  /** `split` is provisional: the image's class is rebalanced when the import ends (splits.ts). */
+  provisionalSplit?: boolean;
 }
 
 /**
@@ -37,8 +39,8 @@ export function insertImage(db: Db, image: NewImage): number | null {
   const info = statement(
     db,
     `INSERT INTO images(content_hash, source_path, file_name, format, width, height, channels, has_alpha, bytes,
-                        imported_at, class_id, state, split, import_id)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'ok', ?, ?)
+                        imported_at, class_id, state, split, import_id, provisional_split)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'ok', ?, ?, ?)
      ON CONFLICT(content_hash) DO NOTHING`,
   ).run(
     image.contentHash,
@@ -54,6 +56,7 @@ export function insertImage(db: Db, image: NewImage): number | null {
     image.classId,
     image.split,
     image.importId ?? null,
+    image.provisionalSplit ? 1 : null,
   );
   if (info.changes === 0) return null;
   const id = Number(info.lastInsertRowid);

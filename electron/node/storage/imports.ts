@@ -7,13 +7,14 @@ import { statement } from './statements.js';
 
 export type ImportStatus = ImportRecord['status'];
 
-export function beginImport(db: Db, source: string): number {
-  const info = statement(db, "INSERT INTO imports(source, started_at, status) VALUES (?, ?, 'running')").run(source, Date.now());
+/** Records a running import held by `ownerId` (storage/owners.ts): if that process dies, it becomes interrupted. */
+export function beginImport(db: Db, source: string, ownerId: string | null = null): number {
+  const info = statement(db, "INSERT INTO imports(source, started_at, status, owner_id) VALUES (?, ?, 'running', ?)").run(source, Date.now(), ownerId);
   return Number(info.lastInsertRowid);
 }
 
-export function finishImport(db: Db, importId: number, status: Exclude<ImportStatus, 'running'>): void {
-  statement(db, 'UPDATE imports SET finished_at = ?, status = ? WHERE id = ?').run(Date.now(), status, importId);
+export function finishImport(db: Db, importId: number, status: Exclude<ImportStatus, 'running' | 'interrupted'>): void {
+  statement(db, 'UPDATE imports SET finished_at = ?, status = ?, owner_id = NULL WHERE id = ?').run(Date.now(), status, importId);
 }
 
 interface ImportRow {

@@ -30,6 +30,10 @@ export function schemaVersion(db: Database): number {
 /**
  * Brings the database up to `target` (default: the newest step). `label` names the file in errors.
  * Returns the versions applied.
+ *
+ * Several processes may open a new workspace at once (the studio and a CLI import, or two imports):
+ * each step runs in its own BEGIN IMMEDIATE transaction and reads the version again inside it, so a
+ * step another process has just applied is never applied twice.
  */
 export function migrate(
   db: Database,
@@ -39,28 +43,35 @@ export function migrate(
   checkMigrationOrder(list);
   const newest = latestVersion(list);
   const target = options.target ?? newest;
-  const current = schemaVersion(db);
+  const label = options.label ?? 'The workspace database';
+  const pendingAfter = (version: number) => list.find((step) => step.version > version && step.version <= target);
+  // Up to date (every open but the first): no write lock needed.
+  const seen = schemaVersion(db);
+  checkKnownVersion(seen, newest, list, label);
+  if (!pendingAfter(seen)) return [];
+  const applyNextStep = db.transaction((): number | null => {
+    const current = schemaVersion(db);
+    checkKnownVersion(current, newest, list, label);
+    const step = pendingAfter(current);
+    if (!step) return null;
+    step.up(db);
+    db.pragma(`user_version = ${step.version}`);
+    return step.version;
+  });
+  const applied: number[] = [];
+  for (let version = applyNextStep.immediate(); version !== null; version = applyNextStep.immediate()) applied.push(version);
+  return applied;
+}
+
+function checkKnownVersion(current: number, newest: number, list: readonly Migration[], label: string): void {
   if (current > newest) {
     throw new StudioError(
       'conflict',
-      `${options.label ?? 'The workspace database'} was written by a newer Attention Studio (schema version ${current}; ` +
+      `${label} was written by a newer Attention Studio (schema version ${current}; ` +
         `this version knows up to ${newest}). Open it with the newer version, or choose another workspace folder.`,
     );
   }
   if (current !== 0 && !list.some((step) => step.version === current)) {
-    throw new StudioError(
-      'conflict',
-      `${options.label ?? 'The workspace database'} has schema version ${current}, which this version of Attention Studio never wrote.`,
-    );
+    throw new StudioError('conflict', `${label} has schema version ${current}, which this version of Attention Studio never wrote.`);
   }
-  const applied: number[] = [];
-  for (const step of list) {
-    if (step.version <= current || step.version > target) continue;
-    db.transaction(() => {
-      step.up(db);
-      db.pragma(`user_version = ${step.version}`);
-    }).immediate();
-    applied.push(step.version);
-  }
-  return applied;
 }

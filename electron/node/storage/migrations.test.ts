@@ -1,10 +1,15 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
+import { createInterface, type Interface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
-import { rmSync, writeFileSync } from 'node:fs';
 import { StudioError } from '../../common/errors.js';
 import { openWorkspaceDb, workspaceDbPath, type Db } from './db.js';
 import { checkMigrationOrder, latestVersion, migrate, schemaVersion } from './migrate.js';
 import { migrations } from './migrations/index.js';
+import { hasOwnerless } from './owners.js';
+import { provisionalStrata, rebalanceSplits } from './splits.js';
 import { tempDir } from './testing/fixtures.js';
 
 const dirs: string[] = [];
@@ -55,12 +60,33 @@ const seeds: Record<number, (db: Db) => void> = {
     db.prepare('INSERT INTO thumbnails(image_id, mime, width, height, data) VALUES (1, ?, 32, 32, ?)').run('image/jpeg', Buffer.from([1, 2, 3]));
     db.prepare('INSERT INTO training_cache(image_id, size, channels, data) VALUES (1, 32, 3, ?)').run(Buffer.alloc(3072, 9));
   },
+  100: (db) => {
+    seeds[30](db);
+    db.exec(`
+      INSERT INTO runs(id, name, created_at, status, config, class_names, epochs_done)
+      VALUES (1, 'done', 10, 'completed', '{"model":"lite-16"}', '["cat","dog"]', 2),
+             (2, 'was training', 11, 'running', '{"model":"lite-16"}', '["cat","dog"]', 1);
+      INSERT INTO run_images(run_id, image_id, class_index, split) VALUES (1, 1, 0, 'train'), (2, 1, 0, 'train');
+      INSERT INTO run_epochs(run_id, epoch, step, learning_rate, train_loss, train_accuracy, train_seconds, images_per_second, created_at)
+      VALUES (1, 1, 10, 0.1, 1.5, 0.4, 3, 100, 12);
+    `);
+  },
+  120: (db) => {
+    seeds[100](db);
+    db.exec(`
+      INSERT INTO imports(id, source, started_at, finished_at, status) VALUES (1, '/d', 1, 2, 'completed'), (2, '/e', 3, NULL, 'running');
+      UPDATE images SET import_id = 1 WHERE id IN (1, 2);
+      UPDATE images SET import_id = 2 WHERE id = 3;
+    `);
+  },
 };
 
 const tablesAt: Record<number, string[]> = {
   10: ['settings', 'classes', 'images', 'image_sources'],
   20: ['label_edits', 'label_changes', 'class_changes'],
   30: ['thumbnails', 'training_cache'],
+  100: ['runs', 'run_images', 'run_epochs'],
+  120: ['imports'],
 };
 
 describe('migrations', () => {
@@ -109,7 +135,16 @@ describe('migrations', () => {
   });
 
   /** Columns a step adds to existing tables: old rows must get them empty (null), and otherwise stay as they were. */
-  const addedColumns: Record<number, Record<string, string[]>> = { 120: { images: ['import_id'] } };
+  const addedColumns: Record<number, Record<string, string[]>> = {
+    120: { images: ['import_id'] },
+    130: { runs: ['owner_id'], imports: ['owner_id'] },
+    140: { images: ['provisional_split'] },
+  };
+  /** Values a step fills in for some old rows instead: table -> column -> row id -> value. */
+  const filledColumns: Record<number, Record<string, Record<string, Record<number, unknown>>>> = {
+    // Image 3 came from import 2, which never finished.
+    140: { images: { provisional_split: { 3: 1 } } },
+  };
 
   // "N-10" is the step before N; numbering may leave gaps (0040 then 0100).
   const steps = migrations.slice(1).map((step, i) => ({ from: migrations[i].version, to: step.version, name: step.name }));
@@ -126,7 +161,7 @@ describe('migrations', () => {
       const rows = dump(db, table) as Record<string, unknown>[];
       for (const column of addedColumns[to]?.[table] ?? []) {
         for (const row of rows) {
-          expect(row[column], `${table}.${column}`).toBeNull();
+          expect(row[column], `${table}.${column}`).toEqual(filledColumns[to]?.[table]?.[column]?.[row.id as number] ?? null);
           delete row[column];
         }
       }
@@ -135,11 +170,73 @@ describe('migrations', () => {
     expect(db.pragma('foreign_key_check')).toEqual([]);
   });
 
+  it('leaves runs and imports written before owners existed without one, so the next look marks the active ones interrupted (0130)', () => {
+    const { db } = openAt(120);
+    seeds[120](db);
+    migrate(db, { target: 130 });
+    expect(db.prepare('SELECT id, status, owner_id FROM runs ORDER BY id').all()).toEqual([
+      { id: 1, status: 'completed', owner_id: null },
+      { id: 2, status: 'running', owner_id: null },
+    ]);
+    expect(db.prepare('SELECT count(*) AS n FROM owners').get()).toEqual({ n: 0 });
+    expect(hasOwnerless(db)).toBe(true);
+  });
+
+  it('marks the splits of images from imports that never finished as provisional, and rebalancing settles them (0140)', () => {
+    const { db } = openAt(130);
+    seeds[120](db);
+    db.exec("UPDATE imports SET status = 'interrupted' WHERE id = 2");
+    migrate(db, { target: 140 });
+    expect(db.prepare('SELECT id, provisional_split FROM images ORDER BY id').all()).toEqual([
+      { id: 1, provisional_split: null },
+      { id: 2, provisional_split: null },
+      { id: 3, provisional_split: 1 },
+    ]);
+    expect(provisionalStrata(db)).toEqual([null]);
+    rebalanceSplits(db, provisionalStrata(db));
+    expect(provisionalStrata(db)).toEqual([]);
+  });
+
   it('indexes the file names of images imported before the search index existed (0040)', () => {
     const { db } = openAt(30);
     seeds[30](db);
     migrate(db, { target: 40 });
     const hits = db.prepare(`SELECT rowid FROM images_search WHERE images_search MATCH '"tten 0"'`).all();
     expect(hits).toEqual([{ rowid: 1 }]);
+  });
+});
+
+describe('a new workspace opened by several processes at once', () => {
+  const opener = fileURLToPath(new URL('./testing/openChild.ts', import.meta.url));
+
+  /** A child that opens each workspace named on its stdin; `next()` is its next output line. */
+  function startOpener(): { proc: ChildProcess; next: () => Promise<string> } {
+    const proc = spawn(process.execPath, ['--import', 'tsx', opener], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const lines: Interface = createInterface({ input: proc.stdout! });
+    const queued: string[] = [];
+    const waiting: ((line: string) => void)[] = [];
+    lines.on('line', (line) => (waiting.length > 0 ? waiting.shift()!(line) : queued.push(line)));
+    return { proc, next: () => (queued.length > 0 ? Promise.resolve(queued.shift()!) : new Promise((resolve) => waiting.push(resolve))) };
+  }
+
+  it('migrates it once: every process opens it at the newest version, none fails', async () => {
+    const children = Array.from({ length: 6 }, startOpener);
+    try {
+      expect(await Promise.all(children.map((c) => c.next()))).toEqual(Array(6).fill('ready'));
+      // Each round is a fresh folder that all six open at the same moment.
+      for (let round = 0; round < 8; round++) {
+        const dir = tempDir();
+        dirs.push(dir);
+        for (const child of children) child.proc.stdin!.write(`${dir}\n`);
+        const results = (await Promise.all(children.map((c) => c.next()))).map((line) => JSON.parse(line) as { version?: number; error?: string });
+        expect(results, `round ${round}`).toEqual(Array(6).fill({ version: latestVersion() }));
+        const db = openWorkspaceDb(dir);
+        dbs.push(db);
+        expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+      }
+    } finally {
+      for (const child of children) child.proc.stdin!.end();
+      await Promise.all(children.map((c) => new Promise((resolve) => (c.proc.exitCode !== null ? resolve(null) : c.proc.once('exit', resolve)))));
+    }
   });
 });

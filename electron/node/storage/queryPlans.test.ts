@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { classCountsSql, imageCountQuery, imageCursorQuery, imagePageQuery, type ImageFilter } from './images.js';
 import { importedImagesSql, SELECT_IMPORTS } from './imports.js';
+import { provisionalStrataSql } from './splits.js';
 import { insertSyntheticImages, tempWorkspace, type TempWorkspace } from './testing/fixtures.js';
 
 let ws: TempWorkspace;
@@ -23,6 +24,8 @@ beforeAll(() => {
   // Two imports that brought in alternate images.
   ws.db.exec(`INSERT INTO imports(id, source, started_at, status) VALUES (1, '/a', 0, 'completed'), (2, '/b', 1, 'completed');
     UPDATE images SET import_id = 1 + id % 2;`);
+  // A killed import left a few images with provisional splits.
+  ws.db.exec('UPDATE images SET provisional_split = 1 WHERE id % 1000 = 7');
   ws.db.exec('ANALYZE');
 });
 afterAll(() => ws.dispose());
@@ -156,5 +159,14 @@ describe('import queries', () => {
     // The excluded count: whichever index the planner prefers, never a scan of every image.
     expect(steps).toHaveLength(2);
     expect(steps[1]).toMatch(/^SEARCH images USING INDEX images_(import|state) \((import_id|state)=\?\)$/);
+  });
+});
+
+describe('provisional splits', () => {
+  it('finds the classes holding one, and settles a class, from the small partial index', () => {
+    expect(plan(provisionalStrataSql)).toEqual(['SCAN images USING COVERING INDEX images_provisional_split']);
+    expect(plan('UPDATE images SET provisional_split = NULL WHERE class_id IS ? AND provisional_split = 1', [3])).toEqual([
+      'SEARCH images USING INDEX images_provisional_split (class_id=?)',
+    ]);
   });
 });

@@ -17,6 +17,8 @@ export interface RunRow {
   finishedAt: number | null;
   epochsDone: number;
   error: string | null;
+  /** The owner (storage/owners.ts) training it or holding it in its queue; null when none does. */
+  ownerId: string | null;
 }
 
 interface RawRun {
@@ -31,6 +33,7 @@ interface RawRun {
   finished_at: number | null;
   epochs_done: number;
   error: string | null;
+  owner_id: string | null;
 }
 
 function toRun(raw: RawRun): RunRow {
@@ -46,6 +49,7 @@ function toRun(raw: RawRun): RunRow {
     finishedAt: raw.finished_at,
     epochsDone: raw.epochs_done,
     error: raw.error,
+    ownerId: raw.owner_id,
   };
 }
 
@@ -71,13 +75,14 @@ export function snapshotClasses(db: Db): SnapshotClass[] {
  * Creates the run row and freezes its snapshot in one transaction: the images labelled 'ok' with one of
  * `classes`, each with its class index and current split. Unsure, excluded and unlabelled images stay out.
  */
-export function createRunWithSnapshot(db: Db, name: string, config: RunConfig, classes: SnapshotClass[]): number {
+export function createRunWithSnapshot(db: Db, name: string, config: RunConfig, classes: SnapshotClass[], ownerId: string | null = null): number {
   return db.transaction(() => {
-    const info = statement(db, `INSERT INTO runs(name, created_at, status, config, class_names) VALUES (?, ?, 'queued', ?, ?)`).run(
+    const info = statement(db, `INSERT INTO runs(name, created_at, status, config, class_names, owner_id) VALUES (?, ?, 'queued', ?, ?, ?)`).run(
       name,
       Date.now(),
       JSON.stringify(config),
       JSON.stringify(classes.map((c) => c.name)),
+      ownerId,
     );
     const runId = Number(info.lastInsertRowid);
     const indexOf = JSON.stringify(classes.map((c, index) => ({ id: c.id, index })));
@@ -107,11 +112,18 @@ export function runsWithStatus(db: Db, statuses: RunStatus[]): RunRow[] {
     .map(toRun);
 }
 
+/**
+ * Updates a run's fields. With `heldBy`, only while that owner holds the run: returns false (and
+ * changes nothing) when it does not, so a process that lost a run never writes over its new state.
+ */
 export function updateRun(
   db: Db,
   runId: number,
-  fields: Partial<{ status: RunStatus; backend: string; startedAt: number; finishedAt: number | null; epochsDone: number; error: string | null }>,
-): void {
+  fields: Partial<{
+    status: RunStatus; backend: string; startedAt: number; finishedAt: number | null; epochsDone: number; error: string | null; ownerId: string | null;
+  }>,
+  heldBy?: string,
+): boolean {
   const columns: Record<string, string> = {
     status: 'status',
     backend: 'backend',
@@ -119,11 +131,25 @@ export function updateRun(
     finishedAt: 'finished_at',
     epochsDone: 'epochs_done',
     error: 'error',
+    ownerId: 'owner_id',
   };
   const keys = Object.keys(fields).filter((k) => k in columns);
-  if (keys.length === 0) return;
-  const sql = `UPDATE runs SET ${keys.map((k) => `${columns[k]} = @${k}`).join(', ')} WHERE id = @runId`;
-  statement(db, sql).run({ ...fields, runId });
+  if (keys.length === 0) return true;
+  const sql = `UPDATE runs SET ${keys.map((k) => `${columns[k]} = @${k}`).join(', ')} WHERE id = @runId${heldBy === undefined ? '' : ' AND owner_id = @heldBy'}`;
+  return statement(db, sql).run({ ...fields, runId, ...(heldBy === undefined ? {} : { heldBy }) }).changes > 0;
+}
+
+/**
+ * The owner lets go of a run whose worker has ended: a run that did not reach completed, stopped or
+ * failed is interrupted (resumable from its last checkpoint).
+ */
+export function releaseRun(db: Db, runId: number, ownerId: string): void {
+  statement(
+    db,
+    `UPDATE runs SET owner_id = NULL,
+       status = CASE WHEN status IN ('queued', 'running', 'paused') THEN 'interrupted' ELSE status END
+     WHERE id = ? AND owner_id = ?`,
+  ).run(runId, ownerId);
 }
 
 export function runSplitCounts(db: Db, runId: number): Record<Split, number> {

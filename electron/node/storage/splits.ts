@@ -72,7 +72,15 @@ function rebalanceStratum(db: Db, settings: SplitSettings, classId: number | nul
       moved++;
     }
   }
+  statement(db, 'UPDATE images SET provisional_split = NULL WHERE class_id IS ? AND provisional_split = 1').run(classId);
   return moved;
+}
+
+/** The classes (null: unlabelled) holding an image whose split is still provisional (an index scan). */
+export const provisionalStrataSql = 'SELECT DISTINCT class_id FROM images WHERE provisional_split = 1';
+
+export function provisionalStrata(db: Db): (number | null)[] {
+  return statement<[], { class_id: number | null }>(db, provisionalStrataSql).all().map((r) => r.class_id);
 }
 
 /** Reassigns splits within the given classes (null: the unlabelled images), or all. Returns images moved. */

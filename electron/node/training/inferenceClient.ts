@@ -6,7 +6,13 @@ import type { ExportReport } from './exportModel.js';
 import type { FilePrediction, InferenceMessage, InferenceRequest } from './protocol.js';
 import { spawnMlWorker } from './workerHost.js';
 
-type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void; onProgress?: (done: number, total: number) => void };
+type Pending = {
+  /** The worker the request went to: only its own end fails it. */
+  worker: Worker;
+  resolve: (value: unknown) => void;
+  reject: (error: Error) => void;
+  onProgress?: (done: number, total: number) => void;
+};
 type RequestBody = InferenceRequest extends infer R ? (R extends InferenceRequest ? Omit<R, 'id'> : never) : never;
 
 export class InferenceClient {
@@ -47,7 +53,7 @@ export class InferenceClient {
     // Keep the process alive while a request is out; an idle worker must not hold a CLI open.
     worker.ref();
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, ...(onProgress ? { onProgress } : {}) });
+      this.pending.set(id, { worker, resolve, reject, ...(onProgress ? { onProgress } : {}) });
       worker.postMessage({ ...body, id } as InferenceRequest);
     });
   }
@@ -63,13 +69,18 @@ export class InferenceClient {
         return;
       }
       this.pending.delete(message.id);
-      if (this.pending.size === 0) worker.unref();
+      if (![...this.pending.values()].some((p) => p.worker === worker)) worker.unref();
       if (message.ok) pending.resolve(message.result);
       else pending.reject(new StudioError(message.error.code as ErrorCode, message.error.message));
     });
+    // A worker that ends fails the requests it had, not those already sent to its successor (a
+    // closed worker's exit arrives after the next request has started a new one).
     const failAll = (reason: string) => {
-      for (const [, pending] of this.pending) pending.reject(new StudioError('internal', reason));
-      this.pending.clear();
+      for (const [id, pending] of this.pending) {
+        if (pending.worker !== worker) continue;
+        this.pending.delete(id);
+        pending.reject(new StudioError('internal', reason));
+      }
       if (this.worker === worker) this.worker = null;
     };
     worker.on('error', (error) => failAll(`The inference worker failed: ${error.message}`));

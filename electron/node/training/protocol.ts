@@ -7,6 +7,8 @@ export interface TrainWorkerData {
   kind: 'train';
   workspace: string;
   runId: number;
+  /** The owner holding the run (ownership.ts): the worker writes the run's status only while it holds it. */
+  ownerId: string;
   backend?: string;
   threads?: number;
   /** Seconds between mid-epoch checkpoints (default 120). */

@@ -1,15 +1,21 @@
 /**
  * Runs of one workspace: creation with a label snapshot, a queue (one run trains at a time), the
- * training worker's lifecycle, and the translation of its messages into contract events. A worker
- * that dies without finishing leaves its run 'interrupted', resumable from its last checkpoint.
+ * training worker's lifecycle, and the translation of its messages into contract events.
+ *
+ * Several processes may share the workspace (the studio, CLI `train` commands), so every run this
+ * manager queues or trains is held by its owner (ownership.ts): no other process resumes it while
+ * this one lives, and a run is marked 'interrupted' (resumable from its last checkpoint) only when its
+ * worker dies or its owning process is gone.
  */
 import type { Worker } from 'node:worker_threads';
 import { isVariantName, variantNames } from '../../../ml/model/index.js';
 import type { RunConfig, RunSummary } from '../../common/contract/runs.js';
 import { StudioError } from '../../common/errors.js';
 import type { EventHub } from '../events.js';
+import { describeOwner, reapAbandoned, WorkspaceOwner, type LeaseTiming } from '../ownership.js';
 import type { Db } from '../storage/db.js';
-import { createRunWithSnapshot, getRunRow, listRunRows, runEpochs, runSplitCounts, runsWithStatus, snapshotClasses, updateRun, type RunRow } from '../storage/runs.js';
+import { getOwner } from '../storage/owners.js';
+import { createRunWithSnapshot, getRunRow, listRunRows, releaseRun, runEpochs, runSplitCounts, snapshotClasses, updateRun, type RunRow } from '../storage/runs.js';
 import type { TrainMessage } from './protocol.js';
 import { spawnMlWorker } from './workerHost.js';
 
@@ -18,6 +24,8 @@ export interface RunManagerOptions {
   threads?: number;
   /** Seconds between mid-epoch checkpoints (default 120: a crash loses at most that much training). */
   checkpointIntervalSeconds?: number;
+  /** Heartbeat and staleness of this process's hold on its runs (tests shorten them). */
+  lease?: LeaseTiming;
 }
 
 export type RunOutcome = Extract<TrainMessage, { type: 'finished' } | { type: 'failed' }> | { type: 'interrupted' };
@@ -26,6 +34,7 @@ export class RunManager {
   private active: { runId: number; worker: Worker } | null = null;
   private readonly queue: number[] = [];
   private readonly waiters = new Map<number, ((outcome: RunOutcome) => void)[]>();
+  private readonly owner: WorkspaceOwner;
 
   constructor(
     private readonly db: Db,
@@ -33,16 +42,17 @@ export class RunManager {
     private readonly events: EventHub,
     private readonly options: RunManagerOptions = {},
   ) {
-    // Runs that were training when the studio last stopped (closed or killed) did not finish.
-    for (const run of runsWithStatus(db, ['running', 'paused', 'queued'])) {
-      updateRun(db, run.id, { status: 'interrupted' });
-    }
+    this.owner = new WorkspaceOwner(db, { ...options.lease, onLost: () => this.lost() });
+    // Runs whose process stopped (closed, crashed, killed) did not finish; runs another live process
+    // is training are left to it.
+    this.reap();
   }
 
   summary(run: RunRow): RunSummary {
     const epochs = runEpochs(this.db, run.id);
+    const { ownerId: _ownerId, ...fields } = run;
     return {
-      ...run,
+      ...fields,
       images: runSplitCounts(this.db, run.id),
       valAccuracy: epochs.at(-1)?.valAccuracy ?? null,
     };
@@ -55,6 +65,7 @@ export class RunManager {
   }
 
   list(): RunSummary[] {
+    this.reap();
     return listRunRows(this.db).map((run) => this.summary(run));
   }
 
@@ -66,10 +77,11 @@ export class RunManager {
     if (classes.length < 2) {
       throw new StudioError('conflict', `Training needs at least two classes with labelled images; this workspace has ${classes.length}`);
     }
-    const runId = createRunWithSnapshot(this.db, name?.trim() || `${config.model} ${new Date().toISOString().slice(0, 16).replace('T', ' ')}`, config, classes);
+    const ownerId = this.owner.register();
+    const runId = createRunWithSnapshot(this.db, name?.trim() || `${config.model} ${new Date().toISOString().slice(0, 16).replace('T', ' ')}`, config, classes, ownerId);
     const counts = runSplitCounts(this.db, runId);
     if (counts.train < config.batchSize) {
-      updateRun(this.db, runId, { status: 'failed', error: `only ${counts.train} training images`, finishedAt: Date.now() });
+      updateRun(this.db, runId, { status: 'failed', error: `only ${counts.train} training images`, finishedAt: Date.now(), ownerId: null });
       throw new StudioError('conflict', `The snapshot has ${counts.train} training images, fewer than one batch of ${config.batchSize}; lower the batch size or label more images`, { field: 'config.batchSize' });
     }
     this.enqueue(runId);
@@ -77,19 +89,28 @@ export class RunManager {
   }
 
   pause(runId: number): RunSummary {
-    this.requireActive(runId).worker.postMessage({ type: 'pause' });
+    this.requireActive(runId, 'pause').worker.postMessage({ type: 'pause' });
     return this.summary(this.get(runId));
   }
 
-  /** A paused run continues; an interrupted, stopped or failed one restarts from its last checkpoint. */
+  /**
+   * A paused run continues; an interrupted, stopped or failed one restarts from its last checkpoint.
+   * Refused while another live process holds the run (it is training it, or has it queued).
+   */
   resume(runId: number): RunSummary {
-    const run = this.get(runId);
     if (this.active?.runId === runId) {
       this.active.worker.postMessage({ type: 'resume' });
-    } else if (run.status === 'completed') {
-      throw new StudioError('conflict', `Run ${runId} has completed; create a new run to train further`);
     } else if (!this.queue.includes(runId)) {
-      updateRun(this.db, runId, { status: 'queued', error: null });
+      this.get(runId);
+      this.reap();
+      const ownerId = this.owner.register();
+      // Claimed under the write lock: of two processes resuming the same run, one gets it.
+      this.db.transaction(() => {
+        const run = this.get(runId);
+        this.refuseIfHeldElsewhere(run, 'resume');
+        if (run.status === 'completed') throw new StudioError('conflict', `Run ${runId} has completed; create a new run to train further`);
+        updateRun(this.db, runId, { status: 'queued', error: null, ownerId });
+      }).immediate();
       this.enqueue(runId);
     }
     return this.summary(this.get(runId));
@@ -99,10 +120,10 @@ export class RunManager {
     const queued = this.queue.indexOf(runId);
     if (queued >= 0) {
       this.queue.splice(queued, 1);
-      updateRun(this.db, runId, { status: 'stopped', finishedAt: Date.now() });
+      updateRun(this.db, runId, { status: 'stopped', finishedAt: Date.now(), ownerId: null }, this.owner.id);
       this.emitStatus(runId);
     } else {
-      this.requireActive(runId).worker.postMessage({ type: 'stop' });
+      this.requireActive(runId, 'stop').worker.postMessage({ type: 'stop' });
     }
     return this.summary(this.get(runId));
   }
@@ -116,16 +137,39 @@ export class RunManager {
     });
   }
 
-  /** Ends the active worker at once (the app is quitting): its run stays resumable. */
+  /** Ends the active worker at once (the app is quitting): its run, and any queued, stay resumable. */
   async close(): Promise<void> {
     this.queue.length = 0;
     const active = this.active;
     if (active) await active.worker.terminate();
+    this.owner.release();
   }
 
-  private requireActive(runId: number): { runId: number; worker: Worker } {
+  private reap(): void {
+    const { runs } = reapAbandoned(this.db, this.options.lease?.staleAfterMs);
+    for (const runId of runs) this.emitStatus(runId);
+  }
+
+  /** Another process found this one stale and took its runs back: stop training them at once. */
+  private lost(): void {
+    const queued = this.queue.splice(0);
+    for (const runId of queued) this.emitStatus(runId);
+    void this.active?.worker.terminate();
+  }
+
+  private refuseIfHeldElsewhere(run: RunRow, action: 'resume' | 'pause' | 'stop'): void {
+    if (run.ownerId === null || run.ownerId === this.owner.id) return;
+    const owner = getOwner(this.db, run.ownerId);
+    const who = owner ? describeOwner(owner) : 'another process';
+    const what = action === 'resume' ? 'Stop it there first, or wait for it to finish' : `${action === 'pause' ? 'Pause' : 'Stop'} it there`;
+    throw new StudioError('conflict', `Run ${run.id} is being trained by another process (${who}). ${what}.`, { field: 'runId' });
+  }
+
+  private requireActive(runId: number, action: 'pause' | 'stop'): { runId: number; worker: Worker } {
     if (this.active?.runId !== runId) {
-      throw new StudioError('conflict', `Run ${runId} is not training (status: ${this.get(runId).status})`, { field: 'runId' });
+      const run = this.get(runId);
+      this.refuseIfHeldElsewhere(run, action);
+      throw new StudioError('conflict', `Run ${runId} is not training (status: ${run.status})`, { field: 'runId' });
     }
     return this.active;
   }
@@ -149,7 +193,9 @@ export class RunManager {
   private pump(): void {
     if (this.active || this.queue.length === 0) return;
     const runId = this.queue.shift()!;
-    const worker = spawnMlWorker({ kind: 'train', workspace: this.workspace, runId, ...this.options });
+    const { lease: _lease, ...workerOptions } = this.options;
+    const ownerId = this.owner.id;
+    const worker = spawnMlWorker({ kind: 'train', workspace: this.workspace, runId, ownerId, ...workerOptions });
     this.active = { runId, worker };
     let outcome: RunOutcome | null = null;
     worker.on('message', (message: TrainMessage) => {
@@ -158,15 +204,12 @@ export class RunManager {
     });
     worker.on('error', (error) => {
       outcome ??= { type: 'failed', error: error.message };
-      updateRun(this.db, runId, { status: 'failed', error: error.message, finishedAt: Date.now() });
+      updateRun(this.db, runId, { status: 'failed', error: error.message, finishedAt: Date.now() }, ownerId);
     });
     worker.on('exit', () => {
-      if (!outcome) {
-        // Killed or crashed mid-run: the last checkpoint is intact, so the run can resume.
-        const status = this.get(runId).status;
-        if (status === 'running' || status === 'paused' || status === 'queued') updateRun(this.db, runId, { status: 'interrupted' });
-        outcome = { type: 'interrupted' };
-      }
+      // Killed or crashed mid-run: the last checkpoint is intact, so the run is left resumable.
+      outcome ??= { type: 'interrupted' };
+      releaseRun(this.db, runId, ownerId);
       this.emitStatus(runId);
       this.active = null;
       this.settle(runId, outcome);

@@ -103,6 +103,7 @@ export async function runTraining(data: TrainWorkerData, post: (message: TrainMe
     db = openWorkspaceDb(data.workspace);
     const run = getRunRow(db, data.runId);
     if (!run) throw new StudioError('not_found', `Run ${data.runId} does not exist in ${data.workspace}`);
+    if (run.ownerId !== data.ownerId) throw new StudioError('conflict', `Run ${run.id} is held by another process: it is not trained here`);
     const { config } = run;
     if (!isVariantName(config.model)) throw new StudioError('invalid_argument', `Unknown model "${config.model}"`, { field: 'model' });
     const numClasses = run.classNames.length;
@@ -124,7 +125,8 @@ export async function runTraining(data: TrainWorkerData, post: (message: TrainMe
     const requested = data.backend ?? (config.backend && config.backend !== 'auto' ? config.backend : undefined);
     const selected = await selectBackend(requested, speedProbe, data.threads, post);
     const backend = await initBackend(selected.name, data.threads ? { threads: data.threads } : {});
-    updateRun(db, run.id, { status: 'running', backend: backend.name, startedAt: run.startedAt ?? Date.now(), finishedAt: null, error: null });
+    const held = updateRun(db, run.id, { status: 'running', backend: backend.name, startedAt: run.startedAt ?? Date.now(), finishedAt: null, error: null }, data.ownerId);
+    if (!held) throw new StudioError('conflict', `Run ${run.id} was taken over by another process before training started`);
     post({ type: 'status', status: 'running', backend: backend.name, detail: `${selected.reason}; ${backend.detail}` });
 
     const store = new CheckpointStore(checkpointRoot(data.workspace, run.id));
@@ -189,11 +191,11 @@ export async function runTraining(data: TrainWorkerData, post: (message: TrainMe
     controls.onControl((message) => {
       if (message.type === 'pause') {
         trainer.pause();
-        updateRun(runDb, run.id, { status: 'paused' });
+        updateRun(runDb, run.id, { status: 'paused' }, data.ownerId);
         post({ type: 'status', status: 'paused' });
       } else if (message.type === 'resume') {
         trainer.resume();
-        updateRun(runDb, run.id, { status: 'running' });
+        updateRun(runDb, run.id, { status: 'running' }, data.ownerId);
         post({ type: 'status', status: 'running' });
       } else {
         trainer.stop();
@@ -209,12 +211,12 @@ export async function runTraining(data: TrainWorkerData, post: (message: TrainMe
       if (deadline) clearTimeout(deadline);
       trainer.dispose();
     }
-    updateRun(db, run.id, { status: outcome.status, finishedAt: Date.now() });
+    updateRun(db, run.id, { status: outcome.status, finishedAt: Date.now() }, data.ownerId);
     post({ type: 'finished', status: outcome.status, epochsDone: outcome.position.epoch, trainImagesPerSecond: imagesPerSecond });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     try {
-      if (db) updateRun(db, data.runId, { status: 'failed', error: message, finishedAt: Date.now() });
+      if (db) updateRun(db, data.runId, { status: 'failed', error: message, finishedAt: Date.now() }, data.ownerId);
     } catch {
       // the database itself failed: the message below still reaches the studio
     }

@@ -29,7 +29,9 @@ class InspectStore {
   run = $state.raw<RunSummary | null>(null);
   split = $state<InspectSplit>('val');
   evaluation = $state.raw<RunEvaluation | null>(null);
-  evaluating = $state(false);
+  /** The run and split being evaluated (they may no longer be the ones shown when it finishes). */
+  evaluatingFor = $state.raw<{ runId: number; split: InspectSplit } | null>(null);
+  readonly evaluating = $derived(this.evaluatingFor !== null && this.evaluatingFor.runId === this.runId && this.evaluatingFor.split === this.split);
   progress = $state.raw<{ done: number; total: number | null; message: string } | null>(null);
   cell = $state.raw<Cell | null>(null);
   cellRows = $state.raw<PredictionRow[]>([]);
@@ -50,7 +52,7 @@ class InspectStore {
 
   constructor() {
     on('job.progress', (event) => {
-      if (this.evaluating && event.jobId === `run-${this.runId}-evaluate`) this.progress = event;
+      if (this.evaluatingFor && event.jobId === `run-${this.evaluatingFor.runId}-evaluate`) this.progress = event;
     });
     on('dataset.changed', () => void this.loadClassIds());
     on('workspace.changed', () => {
@@ -66,6 +68,14 @@ class InspectStore {
   }
 
   async open(runId: number, split: InspectSplit = this.split): Promise<void> {
+    if (this.runId !== runId) {
+      // Nothing of the previous run may show under this one while it loads.
+      this.run = null;
+      this.evaluation = null;
+      this.topLosses = [];
+      this.pairs = [];
+      this.issues = [];
+    }
     this.runId = runId;
     this.split = split;
     this.error = null;
@@ -75,7 +85,7 @@ class InspectStore {
     this.decided = new Map();
     try {
       const [run, evaluation] = await Promise.all([call('getRun', { runId }), call('storedEvaluation', { runId, split })]);
-      if (this.runId !== runId) return;
+      if (this.runId !== runId || this.split !== split) return;
       this.run = run;
       this.evaluation = evaluation;
       await Promise.all([this.loadAnalyses(), this.loadClassIds()]);
@@ -86,22 +96,29 @@ class InspectStore {
     }
   }
 
+  /**
+   * Evaluates the run and split shown. The answer is for that run and split: when the user has moved
+   * to another run meanwhile, it is stored (the server keeps it) but not shown under the other run.
+   */
   async evaluate(): Promise<void> {
     const runId = this.runId;
-    if (runId === null) return;
-    this.evaluating = true;
+    const split = this.split;
+    if (runId === null || this.evaluatingFor) return;
+    this.evaluatingFor = { runId, split };
     this.progress = null;
     this.error = null;
     try {
-      this.evaluation = await call('evaluateRun', { runId, split: this.split });
+      const evaluation = await call('evaluateRun', { runId, split });
+      if (this.runId !== runId || this.split !== split) return;
+      this.evaluation = evaluation;
       this.cell = null;
       this.cellRows = [];
       this.decided = new Map();
       await this.loadAnalyses();
     } catch (error) {
-      this.error = errorMessage(error);
+      if (this.runId === runId && this.split === split) this.error = errorMessage(error);
     } finally {
-      this.evaluating = false;
+      this.evaluatingFor = null;
       this.progress = null;
     }
   }

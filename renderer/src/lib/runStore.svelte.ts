@@ -66,18 +66,24 @@ class RunStore {
     }
   }
 
+  private opening = 0;
+
   /** Opens a run: its stored epochs and latest masks; live events fill in from here. */
   async open(runId: number): Promise<void> {
     if (this.current?.id === runId) return;
+    // Only the last run asked for is shown, whichever answer comes back first.
+    const request = ++this.opening;
     this.error = null;
     this.batchPoints = [];
     this.lastBatch = null;
     this.masks = null;
     try {
       const [detail, masks] = await Promise.all([call('getRun', { runId }), call('latestMasks', { runId })]);
+      if (request !== this.opening) return;
       this.current = detail;
       this.masks = masks;
     } catch (error) {
+      if (request !== this.opening) return;
       this.current = null;
       this.error = errorMessage(error);
     }
@@ -85,6 +91,7 @@ class RunStore {
 
   /** Shows a run just created, before any event about it arrives. */
   adopt(run: RunSummary): void {
+    this.opening++;
     this.current = { ...run, epochs: [] };
     this.batchPoints = [];
     this.lastBatch = null;

@@ -78,6 +78,6 @@ describe('import and dataset commands', () => {
   it('names a missing folder', async () => {
     const result = await cli(['import', path.join(root, 'missing'), '--workspace', workspace, '--json']);
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/folder: cannot open .*missing: missing/);
+    expect(result.stderr).toMatch(/folder: .*missing does not exist/);
   });
 });

@@ -6,6 +6,7 @@
 import path from 'node:path';
 import type { ClassCounts, SplitCounts, SplitSettings } from '../../../common/contract/dataset.js';
 import { exportDataset } from '../../export/exportDataset.js';
+import { reapAbandoned } from '../../ownership.js';
 import { openWorkspaceDb, type Db } from '../../storage/db.js';
 import { classCounts } from '../../storage/images.js';
 import { excludeImport, listImports } from '../../storage/imports.js';
@@ -98,8 +99,9 @@ export const datasetCommand: Command = {
         const skippedLines = report.skipped.slice(0, 50).map((s) => shown`  skipped: ${s.path}: ${s.reason}`);
         ctx.print(report, [shown`Exported ${report.exported} images to ${report.destination}`, ...skippedLines].join('\n'));
       } else if (action === 'imports') {
+        reapAbandoned(db);
         const imports = listImports(db);
-        const lines = imports.map((i) => `#${i.id}  ${new Date(i.startedAt).toISOString()}  ${i.status.padEnd(9)}  ` +
+        const lines = imports.map((i) => `#${i.id}  ${new Date(i.startedAt).toISOString()}  ${i.status.padEnd(11)}  ` +
           `${i.images} images${i.excluded > 0 ? ` (${i.excluded} excluded)` : ''}  ${printable(i.source)}`);
         ctx.print({ imports }, lines.length > 0 ? lines.join('\n') : 'No imports yet.');
       } else if (action === 'exclude-import') {

@@ -16,12 +16,27 @@ function progressLine(p: Omit<ImportProgress, 'jobId'>): string {
   return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${p.processed}/${p.seen}  ${counts}`;
 }
 
+/** The import's rule for symbolic links, in words, with what it did. */
+export function linkPolicy(report: ImportReport): string {
+  const { policy, followed, outside } = report.links;
+  if (policy === 'as-listed') return `Symbolic links: the CSV's paths are read wherever they lead (${followed} links)`;
+  return `Symbolic links: followed only where they lead inside ${report.folder} (${followed} followed, ${outside} leading outside not followed${outside > 0 ? ', listed as skipped' : ''})`;
+}
+
+export function hiddenLine(report: ImportReport): string {
+  const { count, examples } = report.hidden;
+  const names = examples.map((p) => path.basename(p)).join(', ');
+  return `${count} hidden ${count === 1 ? 'entry' : 'entries'} left out (names starting with a dot, or system files: ${names}${count > examples.length ? ', ...' : ''})`;
+}
+
 function humanReport(report: ImportReport): string {
   const lines = [
     `${report.cancelled ? 'Import cancelled' : 'Imported'} ${report.imported} images in ${report.seconds.toFixed(1)} s ` +
       shown`(${report.imagesPerSecond}/s) into ${report.workspace}`,
     `  ${report.unchanged} already in the workspace, ${report.duplicates} duplicates, ${report.skipped.length} skipped`,
+    `  ${linkPolicy(report)}`,
   ];
+  if (report.hidden.count > 0) lines.push(`  ${hiddenLine(report)}`);
   for (const c of report.conflicts.slice(0, 20)) {
     lines.push(shown`  conflict: ${c.path} (${c.conflict?.label ?? 'unlabelled'}) is the same image as ${c.sameAs} (${c.conflict?.keptLabel ?? 'unlabelled'}); kept ${c.conflict?.keptLabel ?? 'unlabelled'}`);
   }

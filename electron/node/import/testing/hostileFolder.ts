@@ -94,6 +94,6 @@ export async function buildHostileFolder(root: string): Promise<HostileFolder> {
   if (unreadableTested) bad.set('cat/locked.jpg', /unreadable \(permission denied\)/);
   else good.set('cat/locked.jpg', 'cat');
 
-  put('.DS_Store', 'Finder litter, ignored without a report');
+  put('.DS_Store', 'Finder litter: left out unread, counted in the report');
   return { root, good, bad, duplicates, unreadableTested };
 }

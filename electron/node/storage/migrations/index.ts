@@ -6,6 +6,8 @@ import { addImageQueryIndexes } from './0040-add-image-query-indexes.js';
 import { createRuns } from './0100-create-runs.js';
 import { addPredictionFilterIndex } from './0110-add-prediction-filter-index.js';
 import { addImports } from './0120-add-imports.js';
+import { addOwners } from './0130-add-owners.js';
+import { addProvisionalSplits } from './0140-add-provisional-splits.js';
 import type { Migration } from './types.js';
 
 export type { Migration } from './types.js';
@@ -18,4 +20,6 @@ export const migrations: readonly Migration[] = [
   createRuns,
   addPredictionFilterIndex,
   addImports,
+  addOwners,
+  addProvisionalSplits,
 ];
