@@ -34,6 +34,22 @@ def bn(c):
     return nn.BatchNorm2d(c, eps=EPS, momentum=MOMENTUM)
 
 
+def same_max_pool(x):
+    """3x3/2 max-pool with tfjs's 'same' padding, as the studio's mask branch pools: the odd padding
+    pixel goes at the bottom/right (32 -> 16 pools windows starting at 0, 2, ...; 7 -> 4 pads one each side)."""
+    pads = []
+    for size in (x.shape[-1], x.shape[-2]):
+        out = -(-size // 2)
+        total = max((out - 1) * 2 + 3 - size, 0)
+        pads += [total // 2, total - total // 2]
+    return F.max_pool2d(F.pad(x, pads, value=float("-inf")), 3, 2)
+
+
+class SameMaxPool(nn.Module):
+    def forward(self, x):
+        return same_max_pool(x)
+
+
 class Unit(nn.Module):
     """Pre-activation bottleneck (spec 2.1): BN-ReLU shared by the residual branch and projection."""
 
@@ -73,7 +89,7 @@ class Attention(nn.Module):
         t = self.trunk(x)
         h, skips = x, []
         for level in range(self.depth):
-            h = self.down[level](F.max_pool2d(h, 3, 2, 1))
+            h = self.down[level](same_max_pool(h))
             if level < self.depth - 1:
                 skips.append(self.skips[level](h))
         h = self.bottom(h)
@@ -90,7 +106,7 @@ class Network(nn.Module):
     def __init__(self, widths, depths, modules, classes=10, channels=3, imagenet=False):
         super().__init__()
         if imagenet:
-            layers = [nn.Conv2d(channels, 64, 7, 2, 3, bias=False), bn(64), nn.ReLU(), nn.MaxPool2d(3, 2, 1)]
+            layers = [nn.Conv2d(channels, 64, 7, 2, 3, bias=False), bn(64), nn.ReLU(), SameMaxPool()]
             cin = 64
         else:
             layers = [nn.Conv2d(channels, 16, 3, 1, 1, bias=False), bn(16), nn.ReLU()]

@@ -13,3 +13,5 @@ export { maskActivationKinds, MaskActivation } from './layers/maskActivation.js'
 export type { MaskActivationKind } from './layers/maskActivation.js';
 export { ResizeToReference } from './layers/resizeToReference.js';
 export { buildInspectionModel, countParams, maskLayerNames } from './inspect.js';
+export { applyInitialization, initSchemes, isInitScheme } from './init.js';
+export type { InitScheme } from './init.js';

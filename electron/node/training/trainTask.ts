@@ -8,7 +8,7 @@ import { initBackend, isBackendName, type BackendName } from '../../../ml/engine
 import type { SpeedProbe } from '../../../ml/engine/measure.js';
 import { AttentionInspector } from '../../../ml/inspect/masks.js';
 import { fuseBatchNormRelu } from '../../../ml/layers/fuseBatchNormRelu.js';
-import { buildModel, isVariantName, type VariantName } from '../../../ml/model/index.js';
+import { applyInitialization, buildModel, isVariantName, type VariantName } from '../../../ml/model/index.js';
 import { hasFusedBatchNormRelu } from '../../../ml/wasm/batchNormRelu.js';
 import { disposeOptimizerState } from '../../../ml/train/checkpoint.js';
 import { CheckpointStore } from '../../../ml/train/checkpointStore.js';
@@ -252,11 +252,14 @@ async function panelFrames(source: RunDataSource, panel: RunImage[], inspector: 
  */
 export function initialRunModel(variant: VariantName, config: RunConfig, channels: 1 | 3, numClasses: number): LayersModel {
   // The run's seed fixes the initial weights too, so a run is reproducible on any backend.
-  const built = withSeededMathRandom(deriveSeed(config.seed, streams.init), () =>
-    buildModel(variant, {
+  const built = withSeededMathRandom(deriveSeed(config.seed, streams.init), () => {
+    const model = buildModel(variant, {
       inputShape: [config.imageSize, config.imageSize, channels], numClasses, fusion: config.fusion, maskActivation: config.maskActivation,
-    }),
-  );
+    });
+    // Runs stored before the choice existed have no `init`: they used MSRA.
+    applyInitialization(model, config.init ?? 'msra');
+    return model;
+  });
   if (!hasFusedBatchNormRelu()) return built;
   const fused = fuseBatchNormRelu(built);
   built.dispose();

@@ -30,6 +30,9 @@ const optionOfField: Record<string, string> = {
   seed: 'seed',
   maxMinutes: 'max-minutes',
   'augmentation.padding': 'padding',
+  init: 'init',
+  fusion: 'fusion',
+  maskActivation: 'mask',
 };
 
 /** The run configuration the options describe; every mistake in them is a usage error naming the option. */
@@ -49,6 +52,9 @@ function runConfigFromOptions(values: Record<string, unknown>): RunConfig {
     ...(values.schedule !== undefined ? { schedule: values.schedule as 'cosine' } : {}),
     ...(values.seed !== undefined ? { seed: number('seed') } : {}),
     ...(values['max-minutes'] !== undefined ? { maxMinutes: number('max-minutes') } : {}),
+    ...(values.init !== undefined ? { init: values.init as 'msra' } : {}),
+    ...(values.fusion !== undefined ? { fusion: values.fusion as 'arl' } : {}),
+    ...(values.mask !== undefined ? { maskActivation: values.mask as 'mixed' } : {}),
     augmentation: { padding: number('padding') ?? 4, horizontalFlip: values['no-flip'] !== true },
   };
   const parsed = runConfigSchema.safeParse(input);
@@ -82,7 +88,7 @@ export const trainCommand: Command = {
   name: 'train',
   summary: "Train a model on the workspace's labelled images (a snapshot of labels and splits), or resume a run",
   usage:
-    'train --workspace DIR --model NAME --epochs N [--batch-size B] [--image-size S] [--lr X] [--optimizer sgd|adam] [--schedule cosine|step|constant] [--no-flip] [--padding P] [--seed N] [--threads T] [--max-minutes M] [--name TEXT] [--resume RUN] [--json]',
+    'train --workspace DIR --model NAME --epochs N [--batch-size B] [--image-size S] [--lr X] [--optimizer sgd|adam] [--schedule cosine|step|constant] [--no-flip] [--padding P] [--seed N] [--init msra|pytorch|zero-gamma] [--fusion arl|nal] [--mask mixed|channel|spatial] [--threads T] [--max-minutes M] [--name TEXT] [--resume RUN] [--json]',
   options: {
     model: { type: 'string' },
     epochs: { type: 'string' },
@@ -95,6 +101,9 @@ export const trainCommand: Command = {
     padding: { type: 'string' },
     'no-flip': { type: 'boolean' },
     seed: { type: 'string' },
+    init: { type: 'string' },
+    fusion: { type: 'string' },
+    mask: { type: 'string' },
     threads: { type: 'string' },
     'max-minutes': { type: 'string' },
     name: { type: 'string' },
