@@ -2,6 +2,8 @@
  * The Training view end to end: a short lite-16 run on CIFAR-10 mini started from the form, with the
  * curves, the confusion matrix and the attention-mask panel updating live, and pause/resume.
  */
+import path from 'node:path';
+import Database from 'better-sqlite3';
 import { expect, screenshotPath, test } from './fixtures.js';
 import { importCifar, openView, opaquePixels } from './trainingHelpers.js';
 
@@ -55,4 +57,38 @@ test('trains lite-16 from the form and shows curves, confusion matrix and masks 
   // The speed measured by this run now feeds the estimate for the next one.
   await expect(page.getByTestId('time-estimate')).toContainText('img/s measured');
   await page.screenshot({ path: screenshotPath('train-completed'), fullPage: true });
+});
+
+test('starts a naive-attention (NAL) run with spatial masks and zero-γ weights from the form', async ({ page, studio }) => {
+  test.setTimeout(300_000);
+  importCifar(studio.workspace);
+  await page.goto(studio.url);
+  await openView(page, 'Training');
+  const form = page.getByTestId('train-form');
+  await expect(form).toContainText('10 classes');
+  await form.getByLabel('Model').selectOption('lite-16');
+  // The recipe's data- and model-dependent defaults, with their reasons.
+  await expect(page.getByTestId('flip-reason')).toContainText('On by default');
+  await expect(form.getByLabel('Weight decay')).toHaveValue('0.0005');
+  await form.getByLabel('Model').selectOption('attention56-cifar');
+  await expect(form.getByLabel('Weight decay')).toHaveValue('0.0001');
+  await form.getByLabel('Model').selectOption('lite-16');
+
+  await form.getByLabel('Fusion').selectOption('nal');
+  await expect(page.getByTestId('attention-doc')).toContainText('Naive attention learning');
+  await form.getByLabel('Mask activation').selectOption('spatial');
+  await form.getByLabel('Initial weights').selectOption('zero-gamma');
+  await form.getByLabel('Input size').fill('8');
+  await form.getByLabel('Epochs').fill('1');
+  await form.getByLabel('Batch size').fill('50');
+  await form.getByRole('button', { name: 'Start training' }).click();
+  await expect(page.getByTestId('run-status')).toHaveText('completed', { timeout: 240_000 });
+
+  const db = new Database(path.join(studio.workspace, 'studio.sqlite'), { readonly: true });
+  try {
+    const { config } = db.prepare('SELECT config FROM runs ORDER BY id DESC LIMIT 1').get() as { config: string };
+    expect(JSON.parse(config)).toMatchObject({ fusion: 'nal', maskActivation: 'spatial', init: 'zero-gamma', weightDecay: 0.0005, augmentation: { horizontalFlip: true } });
+  } finally {
+    db.close();
+  }
 });

@@ -20,7 +20,8 @@ export const runConfigSchema = z.strictObject({
   optimizer: z.enum(['sgd', 'adam']).default('sgd'),
   /** Peak learning rate (after warm-up). */
   learningRate: z.number().positive().max(10).default(0.1),
-  weightDecay: z.number().min(0).max(0.1).default(5e-4),
+  /** L2 decay of conv and dense weights; default per model (1e-4 paper-size, 5e-4 lite: electron/common/recipe.ts). */
+  weightDecay: z.number().min(0).max(0.1).optional(),
   schedule: z.enum(['cosine', 'step', 'constant']).default('cosine'),
   /** Share of the run spent warming up linearly (cosine schedule). */
   warmupFraction: z.number().min(0).max(0.5).default(0.1),

@@ -16,6 +16,7 @@ import { deriveSeed, streams, withSeededMathRandom } from '../../../ml/train/ran
 import { Trainer, type EpochReport, type TrainingConfig } from '../../../ml/train/trainer.js';
 import type { EpochMetrics, MaskFrame, RunConfig } from '../../common/contract/runs.js';
 import { StudioError } from '../../common/errors.js';
+import { defaultWeightDecay } from '../../common/recipe.js';
 import { openWorkspaceDb, type Db } from '../storage/db.js';
 import { getRunRow, insertMaskFrames, recordEpoch, runImages, snapshotHasColour, updateRun, type RunImage } from '../storage/runs.js';
 import { chooseRunBackend } from './backendChoice.js';
@@ -33,18 +34,20 @@ const PANEL_PER_CLASS = 2;
 const PANEL_MAX = 16;
 
 export function trainingConfigOf(config: RunConfig): TrainingConfig {
+  const weightDecay = config.weightDecay ?? defaultWeightDecay(config.model);
   return {
     epochs: config.epochs,
     batchSize: config.batchSize,
     optimizer:
       config.optimizer === 'adam'
-        ? { kind: 'adam', weightDecay: config.weightDecay }
-        : { kind: 'sgd', momentum: 0.9, nesterov: true, weightDecay: config.weightDecay },
+        ? { kind: 'adam', weightDecay }
+        : { kind: 'sgd', momentum: 0.9, nesterov: true, weightDecay },
     schedule:
       config.schedule === 'cosine'
         ? { kind: 'cosine', baseLearningRate: config.learningRate, warmup: { fraction: config.warmupFraction } }
         : config.schedule === 'step'
-          ? { kind: 'step', baseLearningRate: config.learningRate, milestones: [{ fraction: 0.5 }, { fraction: 0.75 }], factor: 0.1 }
+          ? // The paper's two drops by 10, scaled to the run (spec §4.1, §4.3: at 40 % and 60 %).
+            { kind: 'step', baseLearningRate: config.learningRate, milestones: [{ fraction: 0.4 }, { fraction: 0.6 }], factor: 0.1 }
           : { kind: 'constant', baseLearningRate: config.learningRate },
     augmentation: config.augmentation,
     seed: config.seed,

@@ -3,6 +3,7 @@
  * the speed last measured for each), the hyper-parameters, and starting a run from them.
  */
 import type { ClassCounts, ModelInfo, RunConfigInput, RunSummary } from '../../../electron/common/contract/index.js';
+import { defaultHorizontalFlip, defaultWeightDecay } from '../../../electron/common/recipe.js';
 import { call, on } from './api.js';
 import { estimateTraining } from './estimate.js';
 import { errorMessage } from './format.js';
@@ -18,8 +19,13 @@ export interface TrainForm {
   schedule: 'cosine' | 'step' | 'constant';
   warmupFraction: number;
   padding: number;
-  horizontalFlip: boolean;
-  weightDecay: number;
+  /** null: the default for the classes (off for digits and characters). */
+  horizontalFlip: boolean | null;
+  /** null: the model's default (1e-4 paper-size, 5e-4 lite). */
+  weightDecay: number | null;
+  fusion: 'arl' | 'nal';
+  maskActivation: 'mixed' | 'channel' | 'spatial';
+  init: 'msra' | 'pytorch' | 'zero-gamma';
   backend: 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
 }
 
@@ -34,8 +40,11 @@ export const defaultForm: TrainForm = {
   schedule: 'cosine',
   warmupFraction: 0.1,
   padding: 4,
-  horizontalFlip: true,
-  weightDecay: 5e-4,
+  horizontalFlip: null,
+  weightDecay: null,
+  fusion: 'arl',
+  maskActivation: 'mixed',
+  init: 'msra',
   backend: 'auto',
 };
 
@@ -51,6 +60,10 @@ class TrainingStore {
   readonly trainImages = $derived(this.classesInUse.reduce((sum, c) => sum + c.train, 0));
   readonly valImages = $derived(this.classesInUse.reduce((sum, c) => sum + c.val, 0));
   readonly selectedModel = $derived(this.models.find((m) => m.name === this.form.model) ?? null);
+  /** The flip a run would use, and why when it is the default. */
+  readonly flipDefault = $derived(defaultHorizontalFlip(this.classesInUse.map((c) => c.name)));
+  readonly horizontalFlip = $derived(this.form.horizontalFlip ?? this.flipDefault.flip);
+  readonly weightDecay = $derived(this.form.weightDecay ?? defaultWeightDecay(this.form.model));
   readonly estimate = $derived(
     estimateTraining(this.selectedModel?.measured ?? null, {
       imageSize: this.form.imageSize,
@@ -93,10 +106,13 @@ class TrainingStore {
       batchSize: f.batchSize,
       optimizer: f.optimizer,
       learningRate: f.learningRate,
-      weightDecay: f.weightDecay,
+      weightDecay: this.weightDecay,
       schedule: f.schedule,
       warmupFraction: f.warmupFraction,
-      augmentation: { padding: f.padding, horizontalFlip: f.horizontalFlip },
+      augmentation: { padding: f.padding, horizontalFlip: this.horizontalFlip },
+      fusion: f.fusion,
+      maskActivation: f.maskActivation,
+      init: f.init,
       backend: f.backend,
     };
   }

@@ -1,6 +1,7 @@
 import { isVariantName, variantNames } from '../../../../ml/model/index.js';
 import { runConfigSchema, type RunConfig, type RunConfigInput } from '../../../common/contract/runs.js';
 import { StudioError } from '../../../common/errors.js';
+import { defaultHorizontalFlip } from '../../../common/recipe.js';
 import { EventHub } from '../../events.js';
 import { openWorkspaceDb, type Db } from '../../storage/db.js';
 import { countImages } from '../../storage/images.js';
@@ -55,7 +56,7 @@ function runConfigFromOptions(values: Record<string, unknown>): RunConfig {
     ...(values.init !== undefined ? { init: values.init as 'msra' } : {}),
     ...(values.fusion !== undefined ? { fusion: values.fusion as 'arl' } : {}),
     ...(values.mask !== undefined ? { maskActivation: values.mask as 'mixed' } : {}),
-    augmentation: { padding: number('padding') ?? 4, horizontalFlip: values['no-flip'] !== true },
+    augmentation: { padding: number('padding') ?? 4, horizontalFlip: values['no-flip'] !== true && values.flip !== false },
   };
   const parsed = runConfigSchema.safeParse(input);
   if (parsed.success) return parsed.data;
@@ -88,7 +89,7 @@ export const trainCommand: Command = {
   name: 'train',
   summary: "Train a model on the workspace's labelled images (a snapshot of labels and splits), or resume a run",
   usage:
-    'train --workspace DIR --model NAME --epochs N [--batch-size B] [--image-size S] [--lr X] [--optimizer sgd|adam] [--schedule cosine|step|constant] [--no-flip] [--padding P] [--seed N] [--init msra|pytorch|zero-gamma] [--fusion arl|nal] [--mask mixed|channel|spatial] [--threads T] [--max-minutes M] [--name TEXT] [--resume RUN] [--json]',
+    'train --workspace DIR --model NAME --epochs N [--batch-size B] [--image-size S] [--lr X] [--optimizer sgd|adam] [--schedule cosine|step|constant] [--flip|--no-flip] [--padding P] [--seed N] [--init msra|pytorch|zero-gamma] [--fusion arl|nal] [--mask mixed|channel|spatial] [--threads T] [--max-minutes M] [--name TEXT] [--resume RUN] [--json]',
   options: {
     model: { type: 'string' },
     epochs: { type: 'string' },
@@ -100,6 +101,7 @@ export const trainCommand: Command = {
     schedule: { type: 'string' },
     padding: { type: 'string' },
     'no-flip': { type: 'boolean' },
+    flip: { type: 'boolean' },
     seed: { type: 'string' },
     init: { type: 'string' },
     fusion: { type: 'string' },
@@ -119,7 +121,15 @@ export const trainCommand: Command = {
     const workspace = ctx.requireWorkspace();
     const db = openWorkspaceDb(workspace);
     try {
-      if (config) checkTrainable(db, config);
+      if (config) {
+        checkTrainable(db, config);
+        // Neither --flip nor --no-flip: mirror unless the classes are digits or characters.
+        if (values.flip === undefined && values['no-flip'] === undefined) {
+          const choice = defaultHorizontalFlip(snapshotClasses(db).map((c) => c.name));
+          config.augmentation.horizontalFlip = choice.flip;
+          if (!ctx.json) ctx.stderr.write(`horizontal flip ${choice.flip ? 'on' : 'off'}: ${choice.reason} (--flip / --no-flip to choose)\n`);
+        }
+      }
     } catch (error) {
       db.close();
       throw error;
