@@ -15,28 +15,23 @@
  * initialisation scheme (`--torch-init` to change it), and is tested on the same images.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { runConfigSchema } from '../electron/common/contract/runs.js';
-import { EventHub } from '../electron/node/events.js';
-import { importImages } from '../electron/node/import/importer.js';
-import { openWorkspaceDb, type Db } from '../electron/node/storage/db.js';
+import type { Db } from '../electron/node/storage/db.js';
 import { getRunRow, runImages, snapshotHasColour, type Split } from '../electron/node/storage/runs.js';
-import { setSplitRatios } from '../electron/node/storage/splits.js';
 import { cachedPixels } from '../electron/node/storage/trainingCache.js';
 import { ensureTrainingCache } from '../electron/node/training/cache.js';
-import { InferenceClient } from '../electron/node/training/inferenceClient.js';
 import { convertChannels } from '../electron/node/training/pixels.js';
-import { RunManager } from '../electron/node/training/runManager.js';
-import { isInitScheme } from '../ml/model/index.js';
+import { isInitScheme, type InitScheme } from '../ml/model/index.js';
+import { cifarMini, defaultRecipe, openStudioBench, summary, trainAndTest } from './studioRuns.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({
   options: {
-    folder: { type: 'string', default: path.resolve(here, '../../shared/datasets/cifar10-mini') },
+    folder: { type: 'string', default: cifarMini },
     model: { type: 'string', default: 'lite-32' },
     'image-size': { type: 'string', default: '32' },
     epochs: { type: 'string', default: '15' },
@@ -51,20 +46,18 @@ const { values } = parseArgs({
   },
 });
 const log = (line: string) => process.stderr.write(`${line}\n`);
-const init = values.init!;
-const torchInit = values['torch-init'] ?? init;
-if (!isInitScheme(init) || !isInitScheme(torchInit)) throw new Error(`--init: "${init}" / "${torchInit}" is not msra, pytorch or zero-gamma`);
+const initOption = values.init!;
+const torchInit = values['torch-init'] ?? initOption;
+if (!isInitScheme(initOption) || !isInitScheme(torchInit)) throw new Error(`--init: "${initOption}" / "${torchInit}" is not msra, pytorch or zero-gamma`);
+const init: InitScheme = initOption;
 const seeds = values.seeds!.split(',').map(Number);
 const imageSize = Number(values['image-size']);
 const epochs = Number(values.epochs);
 const threads = Number(values.threads);
 
-const root = values.keep ? path.resolve(values.keep) : mkdtempSync(path.join(os.tmpdir(), 'parity-'));
-const workspace = path.join(root, 'workspace');
-const dataFolder = path.join(root, 'pixels');
 
 /** The studio's exact training and test pixels, for the PyTorch twin. */
-async function writePixels(db: Db, runId: number): Promise<void> {
+async function writePixels(db: Db, runId: number, dataFolder: string): Promise<void> {
   const run = getRunRow(db, runId)!;
   const channels = snapshotHasColour(db, runId) ? 3 : 1;
   mkdirSync(dataFolder, { recursive: true });
@@ -92,50 +85,31 @@ function torchPython(): string | null {
   return null;
 }
 
-function stats(accuracies: number[]): { mean: number; sd: number; se: number } {
-  const n = accuracies.length;
-  const mean = accuracies.reduce((a, b) => a + b, 0) / n;
-  const sd = n > 1 ? Math.sqrt(accuracies.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1)) : 0;
-  return { mean: round4(mean), sd: round4(sd), se: round4(sd / Math.sqrt(n)) };
-}
 const round4 = (x: number) => Math.round(x * 1e4) / 1e4;
 
 async function main(): Promise<void> {
-  const db = openWorkspaceDb(workspace);
-  const imported = await importImages(db, { folder: path.resolve(values.folder!), workspace });
-  setSplitRatios(db, { train: 0.8, val: 0, test: 0.2 });
-  log(`imported ${imported.imported} images from ${values.folder}`);
-  const hub = new EventHub();
-  const manager = new RunManager(db, workspace, hub, { threads });
-  const inference = new InferenceClient(workspace, { threads });
-  const studio: { seed: number; testAccuracy: number; trainSeconds: number; backend: string | null }[] = [];
+  const bench = await openStudioBench(values.folder!, { threads, ...(values.keep ? { keep: values.keep } : {}) });
+  log(`imported ${bench.images} images from ${values.folder}`);
+  const studio: { seed: number; testAccuracy: number; seconds: number }[] = [];
   const torch: Record<string, unknown>[] = [];
   const python = values['no-torch'] ? null : torchPython();
-  let pixelsWritten = false;
   try {
     for (const seed of seeds) {
-      const config = runConfigSchema.parse({
-        model: values.model, imageSize, epochs, batchSize: 64, learningRate: 0.1, weightDecay: 5e-4, schedule: 'cosine',
-        warmupFraction: 0.1, augmentation: { padding: 4, horizontalFlip: true }, seed, init, backend: 'wasm',
-      });
-      const run = manager.create(config, `parity seed ${seed}`);
-      if (!pixelsWritten && python) {
-        await writePixels(db, run.id);
-        pixelsWritten = true;
-      }
+      const config = { ...defaultRecipe, model: values.model!, imageSize, epochs, weightDecay: 5e-4, seed, init };
       if (!values['no-studio']) {
-        const started = performance.now();
-        const outcome = await manager.waitFor(run.id);
-        if (outcome.type !== 'finished') throw new Error(`studio run for seed ${seed} ended: ${JSON.stringify(outcome)}`);
-        const evaluation = await inference.evaluate(run.id, 'test');
-        studio.push({ seed, testAccuracy: evaluation.accuracy, trainSeconds: Math.round((performance.now() - started) / 100) / 10, backend: manager.get(run.id).backend });
-        log(`studio seed ${seed}: ${(evaluation.accuracy * 100).toFixed(2)} %`);
-      } else {
-        manager.stop(run.id);
-        await manager.waitFor(run.id);
+        const result = await trainAndTest(bench, config, `parity seed ${seed}`);
+        studio.push({ seed, testAccuracy: result.testAccuracy, seconds: result.seconds });
+        log(`studio seed ${seed}: ${(result.testAccuracy * 100).toFixed(2)} %`);
+        if (python && torch.length === 0) await writePixels(bench.db, result.runId, path.join(bench.root, 'pixels'));
+      } else if (python && torch.length === 0) {
+        // The snapshot of a run that is created, stopped at once, and used only for its pixels.
+        const run = bench.manager.create(runConfigSchema.parse(config), 'parity pixels');
+        bench.manager.stop(run.id);
+        await bench.manager.waitFor(run.id);
+        await writePixels(bench.db, run.id, path.join(bench.root, 'pixels'));
       }
       if (python) {
-        const args = [path.join(here, 'torch_train.py'), '--data', dataFolder, '--variant', values.model!, '--epochs', String(epochs),
+        const args = [path.join(here, 'torch_train.py'), '--data', path.join(bench.root, 'pixels'), '--variant', values.model!, '--epochs', String(epochs),
           '--seed', String(seed), '--init', torchInit, '--threads', String(threads)];
         const result = spawnSync(python, args, { encoding: 'utf8', maxBuffer: 1 << 24, cwd: here });
         const line = result.stdout.split('\n').find((l) => l.startsWith('{'));
@@ -146,17 +120,14 @@ async function main(): Promise<void> {
       }
     }
   } finally {
-    await inference.close();
-    await manager.close();
-    db.close();
-    if (!values.keep) rmSync(root, { recursive: true, force: true });
+    await bench.close();
   }
-  const s = studio.length ? stats(studio.map((r) => r.testAccuracy)) : null;
-  const t = torch.length ? stats(torch.map((r) => r.test_accuracy as number)) : null;
+  const s = studio.length ? summary(studio.map((r) => r.testAccuracy)) : null;
+  const t = torch.length ? summary(torch.map((r) => r.test_accuracy as number)) : null;
   const report = {
     benchmark: 'parity',
     folder: values.folder,
-    images: imported.imported,
+    images: bench.images,
     model: values.model,
     imageSize,
     epochs,
