@@ -154,5 +154,100 @@ def main():
     }))
 
 
+
+def torch_name_to_studio(model, depths):
+    """The studio's layer name (ml/model) for each torch parameter and buffer of bench/torch_ran.py's
+    Network: the two networks are the same graph, built in different orders."""
+    names = {}
+    body = list(model.body)
+    unit_parts = {"bn1": "bn1", "conv1": "conv1", "bn2": "bn2", "conv2": "conv2", "bn3": "bn3", "conv3": "conv3", "shortcut": "shortcut"}
+
+    def unit(prefix, module, studio):
+        for part, sub in module.named_children():
+            names[f"{prefix}.{part}"] = f"{studio}_{unit_parts[part]}"
+
+    names["body.0"] = "stem_conv"
+    names["body.1"] = "stem_bn"
+    index = 3
+    for stage, depth in enumerate(depths, start=1):
+        unit(f"body.{index}", body[index], f"stage{stage}_unit1")
+        attn = body[index + 1]
+        a = f"body.{index + 1}"
+        s = f"stage{stage}_attn1"
+        unit(f"{a}.pre", attn.pre, f"{s}_pre1")
+        unit(f"{a}.post", attn.post, f"{s}_post1")
+        for i in range(len(attn.trunk)):
+            unit(f"{a}.trunk.{i}", attn.trunk[i], f"{s}_trunk_unit{i + 1}")
+        for level in range(len(attn.down)):
+            unit(f"{a}.down.{level}", attn.down[level], f"{s}_mask_down{level + 1}_unit1")
+        unit(f"{a}.bottom", attn.bottom, f"{s}_mask_down{depth}_unit2")
+        for level in range(len(attn.skips)):
+            unit(f"{a}.skips.{level}", attn.skips[level], f"{s}_mask_skip{level + 1}")
+        for level in range(len(attn.up)):
+            unit(f"{a}.up.{level}", attn.up[level], f"{s}_mask_up{level + 1}_unit1")
+        names[f"{a}.head.0"] = f"{s}_mask_head_bn1"
+        names[f"{a}.head.2"] = f"{s}_mask_head_conv1"
+        names[f"{a}.head.3"] = f"{s}_mask_head_bn2"
+        names[f"{a}.head.5"] = f"{s}_mask_head_conv2"
+        unit(f"body.{index + 2}", body[index + 2], f"stage{stage}_unit2")
+        index += 3
+    names[f"body.{index}"] = "head_bn"
+    names[f"body.{index + 4}"] = "classifier"
+    return names
+
+
+BATCH_NORM_WEIGHTS = {"weight": "gamma", "bias": "beta", "running_mean": "moving_mean", "running_var": "moving_variance"}
+
+
+def load_studio_weights(model, folder, depths):
+    """Copies the studio's weights (a manifest and raw float32 values) into the torch network."""
+    manifest = json.load(open(f"{folder}/weights.json"))
+    values = np.fromfile(f"{folder}/weights.bin", dtype=np.float32)
+    studio = {w["name"]: values[w["offset"]:w["offset"] + int(np.prod(w["shape"]))].reshape(w["shape"]) for w in manifest}
+    names = torch_name_to_studio(model, depths)
+    loaded = 0
+    for module_name, module in model.named_modules():
+        if module_name not in names:
+            continue
+        layer = names[module_name]
+        for key, tensor in list(module.named_parameters(recurse=False)) + list(module.named_buffers(recurse=False)):
+            if key == "num_batches_tracked":
+                continue
+            if isinstance(module, nn.BatchNorm2d):
+                value = studio[f"{layer}/{BATCH_NORM_WEIGHTS[key]}"]
+            elif isinstance(module, nn.Conv2d):
+                value = studio[f"{layer}/kernel"].transpose(3, 2, 0, 1)  # HWIO -> OIHW
+            else:  # Linear
+                value = studio[f"{layer}/kernel"].T if key == "weight" else studio[f"{layer}/bias"]
+            with torch.no_grad():
+                tensor.copy_(torch.from_numpy(np.ascontiguousarray(value)))
+            loaded += 1
+    return loaded, len(studio)
+
+
+def check(args):
+    """The same weights and input through both networks: their logits, in training and inference mode."""
+    meta = json.load(open(f"{args.check}/input.json"))
+    spec = VARIANTS[meta["variant"]]
+    model = Network(spec["widths"], spec["depths"], spec["modules"], classes=meta["classes"], channels=meta["shape"][3])
+    loaded, total = load_studio_weights(model, args.check, spec["depths"])
+    x = torch.from_numpy(np.fromfile(f"{args.check}/input.bin", dtype=np.float32).reshape(meta["shape"])).permute(0, 3, 1, 2)
+    result = {"tensors_loaded": loaded, "studio_tensors": total}
+    # Inference first: a training-mode forward updates the running statistics.
+    for mode in ("inference", "training"):
+        model.train(mode == "training")
+        with torch.no_grad():
+            logits = model(x).numpy()
+        expected = np.fromfile(f"{args.check}/logits_{mode}.bin", dtype=np.float32).reshape(logits.shape)
+        result[f"{mode}_max_relative_difference"] = float(np.abs(logits - expected).max() / np.abs(expected).max())
+    print(json.dumps(result))
+
+
 if __name__ == "__main__":
-    main()
+    import sys
+    if "--check" in sys.argv:
+        parser = argparse.ArgumentParser()
+        parser.add_argument("--check", required=True)
+        check(parser.parse_args())
+    else:
+        main()

@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { disposeCreatedOnFailure } from '../engine/sweep.js';
+import { buildInferenceModel } from '../infer/inferenceModel.js';
 import { BatchTooLargeError, deviceDescription, isOutOfMemory, largestFittingBatch } from './batchFit.js';
 import { checkBatch, type DataSource } from './dataSource.js';
 import { evaluateSource, type Evaluation } from './evaluate.js';
@@ -377,10 +378,16 @@ export class Trainer {
     this.currentState = 'running';
   }
 
-  private validate(source: DataSource): Promise<Evaluation> {
-    return evaluateSource(this.model, source, {
-      normalization: this.normalizationStats!,
-      batchSize: this.options.validationBatchSize ?? 2 * this.config.batchSize,
-    });
+  /** On the inference graph of the weights as they are now (batch norms folded): the same numbers, faster. */
+  private async validate(source: DataSource): Promise<Evaluation> {
+    const inference = await buildInferenceModel(this.model);
+    try {
+      return await evaluateSource(inference, source, {
+        normalization: this.normalizationStats!,
+        batchSize: this.options.validationBatchSize ?? 2 * this.config.batchSize,
+      });
+    } finally {
+      inference.dispose();
+    }
   }
 }

@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { readAll } from '../../../ml/engine/read.js';
+import { buildInferenceModel } from '../../../ml/infer/inferenceModel.js';
 import { perClassMetrics } from '../../../ml/analysis/confusion.js';
 import { AttentionInspector } from '../../../ml/inspect/masks.js';
 import { loadCheckpoint } from '../../../ml/train/checkpoint.js';
@@ -34,7 +35,10 @@ const MAX_MASK_SIDE = 1024;
 export interface LoadedRunModel {
   run: RunRow;
   checkpoint: string;
+  /** The trained network as checkpointed (exports start from it). */
   model: tf.LayersModel;
+  /** Its inference graph (batch norms folded): what predictions, evaluations and masks run on. */
+  inference: tf.LayersModel;
   normalization: ChannelStats;
   channels: 1 | 3;
   inspector: AttentionInspector | null;
@@ -63,6 +67,7 @@ export class RunModels {
       run,
       checkpoint: latest.path,
       model: loaded.model,
+      inference: await buildInferenceModel(loaded.model),
       normalization: loaded.snapshot.normalization,
       channels,
       inspector: null,
@@ -73,7 +78,10 @@ export class RunModels {
 
   evict(runId: number): void {
     const cached = this.cache.get(runId);
-    if (cached) cached.model.dispose();
+    if (cached) {
+      cached.model.dispose();
+      cached.inference.dispose();
+    }
     this.cache.delete(runId);
   }
 
@@ -89,7 +97,7 @@ export async function evaluateRun(db: Db, models: RunModels, runId: number, spli
   if (images.length === 0) throw new StudioError('conflict', `Run ${runId} has no ${split} images in its snapshot`, { field: 'split' });
   await ensureTrainingCache(db, images.map((i) => i.imageId), run.config.imageSize, onProgress);
   const source = new RunDataSource(db, images, run.classNames.length, run.config.imageSize, loaded.channels);
-  const predictions = await predictSource(loaded.model, source, { normalization: loaded.normalization, batchSize: 128 });
+  const predictions = await predictSource(loaded.inference, source, { normalization: loaded.normalization, batchSize: 128 });
   const k = run.classNames.length;
   replacePredictions(
     db,
@@ -131,7 +139,7 @@ export async function imageMasks(db: Db, models: RunModels, runId: number, image
   const cached = cachedPixels(db, imageId, size)!;
   const pixels = new Uint8Array(size * size * loaded.channels);
   convertChannels(cached.data, cached.channels, loaded.channels, pixels);
-  loaded.inspector ??= new AttentionInspector(loaded.model);
+  loaded.inspector ??= new AttentionInspector(loaded.inference);
   const [result] = await loaded.inspector.inspect(pixels, 1, [size, size, loaded.channels], {
     normalization: loaded.normalization,
     outputSize: fitWithin(image.width, image.height, MAX_MASK_SIDE),
@@ -157,7 +165,7 @@ export async function predictFiles(models: RunModels, runId: number, files: stri
       convertChannels(new Uint8Array(prepared.cache.data), prepared.cache.channels, loaded.channels, pixels);
       const [probabilities] = (await readAll([
         tf.tidy(() => {
-          const logits = loaded.model.predict(imagesToTensor(pixels, 1, [size, size, loaded.channels], loaded.normalization)) as tf.Tensor;
+          const logits = loaded.inference.predict(imagesToTensor(pixels, 1, [size, size, loaded.channels], loaded.normalization)) as tf.Tensor;
           return tf.softmax(logits);
         }),
       ])) as [Float32Array];
