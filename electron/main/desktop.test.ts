@@ -39,7 +39,7 @@ class FakeContents extends Emitter {
 }
 
 /** A stand-in of the Electron main-process API, recording what the shell does with it. */
-function fakeElectron(platform = 'linux') {
+function fakeElectron() {
   const app = Object.assign(new Emitter(), { quits: 0, whenReady: async () => {}, quit: () => void app.quits++ });
   const windows: FakeWindow[] = [];
   class FakeWindow extends Emitter {
@@ -90,7 +90,7 @@ function fakeElectron(platform = 'linux') {
     },
     shell: { openExternal: async (href: string) => void opened.push(href) },
   };
-  return { electron: electron as unknown as DesktopElectron, app, windows, handlers, sessionHandlers, dialogs, opened, platform };
+  return { electron: electron as unknown as DesktopElectron, app, windows, handlers, sessionHandlers, dialogs, opened };
 }
 
 const workspace = mkdtempSync(path.join(os.tmpdir(), 'desktop-shell-'));
@@ -104,7 +104,7 @@ afterAll(() => {
 });
 
 async function started(platform = 'linux') {
-  const fake = fakeElectron(platform);
+  const fake = fakeElectron();
   await startDesktop(fake.electron, { argv: ['electron', '.', '--workspace', workspace], env: {}, platform, electronVersion: '39.5.0' });
   return fake;
 }

@@ -17,9 +17,10 @@ import path from 'node:path';
 function stageProject(root: string, stage: string): void {
   rmSync(stage, { recursive: true, force: true });
   mkdirSync(stage, { recursive: true });
-  const leaveOut = new Set(['.git', 'node_modules', 'out', 'release', 'test-results', 'playwright-report']);
+  // Build outputs and hidden folders (.git, benchmark workspaces) are not part of what gets packaged.
+  const leaveOut = new Set(['node_modules', 'out', 'release', 'test-results', 'playwright-report']);
   for (const entry of readdirSync(root)) {
-    if (!leaveOut.has(entry)) cpSync(path.join(root, entry), path.join(stage, entry), { recursive: true });
+    if (!leaveOut.has(entry) && !entry.startsWith('.')) cpSync(path.join(root, entry), path.join(stage, entry), { recursive: true });
   }
   linkTree(realpathSync(path.join(root, 'node_modules')), path.join(stage, 'node_modules'));
 }
