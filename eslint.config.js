@@ -25,7 +25,7 @@ function restrict(entries, message, extraPaths = []) {
 }
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'release/**', 'e2e/screenshots/**', 'test-results/**', 'playwright-report/**', '**/*.svelte'] },
+  { ignores: ['dist/**', 'node_modules/**', 'release/**', 'out/**', 'e2e/screenshots/**', 'test-results/**', 'playwright-report/**', '**/*.svelte'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -15,8 +15,9 @@ export interface Studio {
   workspace: string;
 }
 
-export async function startStudio(workspace: string): Promise<{ studio: Studio; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['bin/attention-studio.js', 'serve', '--json', '--workspace', workspace], {
+/** `cli` is the command line to start: this checkout's by default, or a packaged app's. */
+export async function startStudio(workspace: string, cli = 'bin/attention-studio.js'): Promise<{ studio: Studio; child: ChildProcess }> {
+  const child = spawn(process.execPath, [cli, 'serve', '--json', '--workspace', workspace], {
     stdio: ['ignore', 'pipe', 'pipe'],
     // Recent-workspace lists and other per-user files go to the test's own folder.
     env: { ...process.env, ATTENTION_STUDIO_HOME: path.join(workspace, '.home') },

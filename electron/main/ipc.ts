@@ -5,11 +5,12 @@
 import type { IpcMainInvokeEvent } from 'electron';
 import type { RpcResponse } from '../common/contract/wire.js';
 import { respond, type Dispatch } from '../node/rpc/dispatch.js';
+import { isStudioPage } from './security.js';
 
 type SenderFrame = Pick<NonNullable<IpcMainInvokeEvent['senderFrame']>, 'url' | 'parent'>;
 
 export function isTrustedFrame(frame: SenderFrame | null | undefined, rendererIndex: string): boolean {
-  return frame != null && frame.parent === null && frame.url.split(/[?#]/)[0] === rendererIndex;
+  return frame != null && frame.parent === null && isStudioPage(frame.url, rendererIndex);
 }
 
 export function createCallHandler(dispatch: Dispatch, rendererIndex: string) {

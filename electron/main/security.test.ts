@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { MessageBoxOptions } from 'electron';
-import { confirmLinkDialog, createWindowOpenHandler, externalLinkTarget, lockDownSession } from './security.js';
+import { confirmLinkDialog, createWindowOpenHandler, externalLinkTarget, guardWebContents, isStudioPage, lockDownSession } from './security.js';
 
 describe('links leaving the app', () => {
   it.each([
@@ -58,6 +58,49 @@ describe('links leaving the app', () => {
     const dialog = confirmLinkDialog('https://example.com/');
     expect(dialog.buttons![dialog.defaultId!]).toBe('Cancel');
     expect(dialog.cancelId).toBe(dialog.defaultId);
+  });
+});
+
+describe('what a page may navigate to', () => {
+  const index = 'file:///opt/Attention%20Studio/resources/app.asar/dist/renderer/index.html';
+  type Listener = (event: { preventDefault(): void }, url?: string) => void;
+
+  function guarded() {
+    const listeners: Record<string, Listener> = {};
+    let openHandler: ((details: { url: string }) => { action: string }) | null = null;
+    guardWebContents(
+      {
+        setWindowOpenHandler: (handler: never) => void (openHandler = handler),
+        on: (event: string, listener: Listener) => void (listeners[event] = listener),
+      } as never,
+      index,
+      async () => ({ response: 0 }),
+      async () => {},
+    );
+    const prevented = (event: string, url?: string) => {
+      let stopped = false;
+      listeners[event]!({ preventDefault: () => (stopped = true) }, url);
+      return stopped;
+    };
+    return { prevented, openHandler: openHandler! };
+  }
+
+  it.each([
+    [`${index}#/runs`, false],
+    [`${index}?token=1`, false],
+    ['https://example.com/', true],
+    ['file:///etc/passwd', true],
+    [`${index}.evil.html`, true],
+    ['file:///opt/Attention%20Studio/resources/app.asar/dist/renderer/other.html', true],
+  ])('navigation to %s is refused: %s', (url, refused) => {
+    expect(isStudioPage(url, index)).toBe(!refused);
+    expect(guarded().prevented('will-navigate', url)).toBe(refused);
+  });
+
+  it('refuses every webview and every new window', () => {
+    const { prevented, openHandler } = guarded();
+    expect(prevented('will-attach-webview')).toBe(true);
+    for (const url of ['https://example.com/', index, 'about:blank']) expect(openHandler({ url })).toEqual({ action: 'deny' });
   });
 });
 

@@ -1,10 +1,15 @@
 /**
  * The desktop window's guards that do not need Electron at run time (types only), so they are tested
- * in plain Node: which links may leave the app and how the user confirms them, and the session's
- * permission and CSP handlers.
+ * in plain Node: which links may leave the app and how the user confirms them, what a page may
+ * navigate to, and the session's permission and CSP handlers.
  */
-import type { MessageBoxOptions, Session } from 'electron';
+import type { MessageBoxOptions, Session, WebContents } from 'electron';
 import { contentSecurityPolicy } from '../common/csp.js';
+
+/** Whether a URL is the studio's own page (any route of it: the part after `#` or `?` may differ). */
+export function isStudioPage(url: string, rendererIndex: string): boolean {
+  return url.split(/[?#]/)[0] === rendererIndex;
+}
 
 /**
  * The link as it would be opened, or null when it may not leave the app: only https, without
@@ -52,6 +57,27 @@ export function createWindowOpenHandler(
     }
     return { action: 'deny' };
   };
+}
+
+/** The part of a web contents its guards touch. */
+export type GuardableContents = Pick<WebContents, 'setWindowOpenHandler' | 'on'>;
+
+/**
+ * Every web contents of the app (the window's page, and any other that would be created): no window
+ * opens inside the app (an https link opens in the user's browser once they confirm it), no navigation
+ * leaves the studio's page, no webview attaches.
+ */
+export function guardWebContents(
+  contents: GuardableContents,
+  rendererIndex: string,
+  confirm: (options: MessageBoxOptions) => Promise<{ response: number }>,
+  openExternal: (href: string) => Promise<void>,
+): void {
+  contents.setWindowOpenHandler(createWindowOpenHandler(confirm, openExternal));
+  contents.on('will-navigate', (event, url) => {
+    if (!isStudioPage(url, rendererIndex)) event.preventDefault();
+  });
+  contents.on('will-attach-webview', (event) => event.preventDefault());
 }
 
 type LockableSession = Pick<Session, 'setPermissionRequestHandler' | 'setPermissionCheckHandler'> & {
