@@ -156,12 +156,23 @@ export interface MeasuredSpeed {
   backend: string | null;
 }
 
+/** How fast a run of one model, size and batch would train here, before any run of it. */
+export interface SpeedEstimate {
+  backend: string;
+  trainImagesPerSecond: number;
+  inferImagesPerSecond: number;
+  /** Measured now (a few steps, seconds) or taken from this machine's cache of measurements. */
+  source: 'measured' | 'cached';
+}
+
 export interface ModelInfo {
   name: string;
   doc: string;
   nominalInputShape: [number, number, number];
   /** Trainable parameters for the requested class count and channels. */
   params: number;
+  /** Multiply-accumulates per image at the requested input size. */
+  macs: number;
   /** The speed the engine measured for this variant in this workspace's latest run of it, if any. */
   measured: MeasuredSpeed | null;
 }
@@ -169,12 +180,26 @@ export interface ModelInfo {
 const page = { limit: z.number().int().min(1).max(5000).default(100) };
 
 export const runMethods = {
+  estimateSpeed: method<SpeedEstimate>()(
+    z.strictObject({
+      model: z.string().min(1).max(64),
+      imageSize: z.number().int().min(8).max(512),
+      batchSize: z.number().int().min(1).max(1024),
+      channels: z.union([z.literal(1), z.literal(3)]).default(3),
+      numClasses: z.number().int().min(2).max(100_000).default(10),
+    }),
+    'Training and inference speed of a model, size and batch on the backend a run would use: cached, or measured in a few steps.',
+  ),
   createRun: method<RunSummary>()(
     z.strictObject({ name: z.string().trim().max(200).optional(), config: runConfigSchema }),
     'Creates a run from a snapshot of the current labels and splits, and queues it for training.',
   ),
   listModels: method<ModelInfo[]>()(
-    z.strictObject({ numClasses: z.number().int().min(2).max(100_000).default(10), channels: z.union([z.literal(1), z.literal(3)]).default(3) }),
+    z.strictObject({
+      numClasses: z.number().int().min(2).max(100_000).default(10),
+      channels: z.union([z.literal(1), z.literal(3)]).default(3),
+      imageSize: z.number().int().min(8).max(512).default(32),
+    }),
     'The model variants with their parameter counts and the last measured training speed of each.',
   ),
   listRuns: method<RunSummary[]>()(z.strictObject({}), 'Every run of the workspace, newest first.'),

@@ -9,6 +9,7 @@ import { accuracyOf, confusionMatrix, perClassMetrics } from '../../../ml/analys
 import { regressionDiff } from '../../../ml/analysis/ranking.js';
 import { maskModuleNames, parameterCount, variantCatalog } from '../../../ml/model/catalog.js';
 import { isVariantName } from '../../../ml/model/index.js';
+import { macsPerImage } from '../../../ml/model/macs.js';
 import type { LabelIssueRow, ModelInfo, PredictionRow, RunConfig, RunDetail, RunEvaluation, RunMasksEvent } from '../../common/contract/runs.js';
 import { StudioError } from '../../common/errors.js';
 import { openWorkspaceDb, type Db } from '../storage/db.js';
@@ -74,7 +75,7 @@ export function runHandlers(ctx: ServiceContext, services = new RunServices(ctx)
   };
 
   return {
-    listModels: ({ numClasses, channels }: { numClasses: number; channels: 1 | 3 }): ModelInfo[] => {
+    listModels: ({ numClasses, channels, imageSize }: { numClasses: number; channels: 1 | 3; imageSize: number }): ModelInfo[] => {
       const { db } = services.current();
       return variantCatalog().map((entry) => {
         const speed = lastMeasuredSpeed(db, entry.name);
@@ -83,6 +84,7 @@ export function runHandlers(ctx: ServiceContext, services = new RunServices(ctx)
           doc: entry.doc,
           nominalInputShape: entry.nominalInputShape,
           params: parameterCount(entry, numClasses, channels),
+          macs: macsPerImage(entry.name, imageSize, channels, numClasses),
           measured: speed
             ? { runId: speed.runId, imagesPerSecond: speed.imagesPerSecond, imageSize: speed.config.imageSize, batchSize: speed.config.batchSize, backend: speed.backend }
             : null,
