@@ -21,6 +21,8 @@ interface Case {
   what: string;
   input: [number, number, number];
   build: Build;
+  /** Standard deviation of the random input (default 1.5). */
+  scale?: number;
 }
 
 const apply = (layer: tf.layers.Layer, x: tf.SymbolicTensor | tf.SymbolicTensor[]) => layer.apply(x) as tf.SymbolicTensor;
@@ -58,6 +60,8 @@ const cases: Case[] = [
   { kind: 'ResizeToReference', what: '3x5 to 5x9 (not square)', input: [5, 9, 2], build: (x) => apply(new ResizeToReference(), [pool(x), x]) },
   { kind: 'MaskActivation', what: 'channel (f2)', input: [4, 5, 6], build: (x) => apply(new MaskActivation({ kind: 'channel' }), x) },
   { kind: 'MaskActivation', what: 'spatial (f3)', input: [4, 5, 6], build: (x) => apply(new MaskActivation({ kind: 'spatial' }), x) },
+  { kind: 'MaskActivation', what: 'channel (f2) where the norm is near ε', input: [4, 5, 6], scale: 1e-4, build: (x) => apply(new MaskActivation({ kind: 'channel' }), x) },
+  { kind: 'MaskActivation', what: 'spatial (f3) where the variance is near ε', input: [4, 5, 6], scale: 1e-4, build: (x) => apply(new MaskActivation({ kind: 'spatial' }), x) },
 ];
 
 /** Random weights everywhere, BN variances positive, so no op is tested on a trivial identity. */
@@ -101,7 +105,7 @@ describe('the ONNX table', () => {
   });
 });
 
-describe.each(cases)('$kind ($what)', ({ input, build }) => {
+describe.each(cases)('$kind ($what)', ({ input, build, scale }) => {
   let model: tf.LayersModel;
   afterAll(() => model?.dispose());
 
@@ -109,7 +113,7 @@ describe.each(cases)('$kind ($what)', ({ input, build }) => {
     const x = tf.input({ shape: input });
     model = tf.model({ inputs: x, outputs: build(x) });
     randomiseWeights(model, 11);
-    const images = tf.randomNormal([2, ...input], 0, 1.5, 'float32', 5) as tf.Tensor4D;
+    const images = tf.randomNormal([2, ...input], 0, scale ?? 1.5, 'float32', 5) as tf.Tensor4D;
     const expected = model.predict(images) as tf.Tensor;
     const actual = await runOnnx(await modelToOnnx(model), images);
     expect(actual.shape).toEqual(expected.shape);
