@@ -5,7 +5,8 @@
  *   model.onnx                 ONNX opset 17, NCHW input (ml/export/onnx/)
  *   labels.json                class names in output order
  *   preprocessing.json         file → input, exactly as the studio does it (preprocessing.ts)
- *   README.md                  what each file is, Node snippets for both runtimes, the check's figures
+ *   README.md                  what each file is, how to run it, the check's figures
+ *   prepare.mjs, predict-*.mjs the README's Node snippets as files: file → input, and a prediction per runtime
  *
  * The folder is written beside its destination and published by one rename only after the stock
  * runtimes, in a worker where the studio's layers were never registered, reproduce the run's stored
@@ -28,13 +29,13 @@ import { evaluateRun, type LoadedRunModel, type RunModels } from '../training/in
 import { RunDataSource } from '../training/runSource.js';
 import { ExportChecker, type ExportFormat } from './check.js';
 import { PREPROCESSING_FORMAT, preprocessingDocument, type PreprocessingDocument } from './preprocessing.js';
-import { exportReadme } from './readme.js';
+import { exportReadme, snippetFiles, snippets } from './readme.js';
 
 /** Probabilities may differ by float rounding between runtimes; classes must agree. */
 export const EXPORT_TOLERANCE = 1e-4;
 
 /** Every file an export may hold: an existing folder with only these (and preprocessing.json) is an earlier export. */
-const EXPORT_FILES = ['model.json', 'weights.bin', 'model.onnx', 'labels.json', 'preprocessing.json', 'README.md'];
+const EXPORT_FILES = ['model.json', 'weights.bin', 'model.onnx', 'labels.json', 'preprocessing.json', 'README.md', ...Object.keys(snippets)];
 
 const CHECK_CHUNK = 512;
 
@@ -201,6 +202,10 @@ export async function exportRunModel(
         exportReadme({ runId, runName: run.name, variant: run.config.model, classes: run.classNames, formats, preprocessing, checks: checks.map(describeCheck) }),
       );
       files.push('README.md');
+      for (const name of snippetFiles(formats)) {
+        await writeFile(path.join(temporary, name), snippets[name]);
+        files.push(name);
+      }
     });
   } catch (error) {
     if (error instanceof StudioError) throw error;

@@ -84,6 +84,11 @@ for (const file of process.argv.slice(2)) {
 
 export type SnippetName = keyof typeof snippets;
 
+/** The snippets an export of these formats carries: the preparation and one predictor per runtime. */
+export function snippetFiles(formats: ExportFormat[]): SnippetName[] {
+  return ['prepare.mjs', ...(formats.includes('tfjs') ? ['predict-tfjs.mjs' as const] : []), ...(formats.includes('onnx') ? ['predict-onnx.mjs' as const] : [])];
+}
+
 function block(name: SnippetName): string {
   return '```js\n' + snippets[name] + '```\n';
 }
@@ -110,7 +115,7 @@ export function exportReadme(facts: ReadmeFacts): string {
     '| `labels.json` | class names; output index i is `labels[i]` |',
     '| `preprocessing.json` | what to do to a file to get the input: decode, colour, resize, scale, mean, std, layout |',
   ].filter((line) => line !== null);
-  const predictors = [tfjs ? 'predict-tfjs.mjs' : null, onnx ? 'predict-onnx.mjs' : null].filter((name): name is SnippetName => name !== null);
+  const scripts = snippetFiles(facts.formats);
   const packages = ['sharp', tfjs ? '@tensorflow/tfjs' : null, onnx ? 'onnxruntime-node' : null].filter(Boolean).join(' ');
   return `# ${facts.variant} from run ${facts.runId} (${facts.runName})
 
@@ -130,10 +135,10 @@ The model outputs **logits**; apply softmax for probabilities. Mean and std are 
 
 ## Run it in Node
 
-Put these files in this folder, then \`npm install ${packages}\` and run
-\`node ${predictors[0]} photo.jpg\`. Each prints one JSON line per image.
+The scripts below are in this folder. \`npm install ${packages}\` (in this folder or one above it), then
+\`node ${scripts[1]} photo.jpg\`: one JSON line per image, with the label and every class's probability.
 
-${['prepare.mjs' as const, ...predictors].map(block).join('\n')}
+${scripts.map(block).join('\n')}
 In a browser, \`await tf.loadLayersModel('https://…/model.json')\` loads the TensorFlow.js model
 from where this folder is served (same NHWC input). Resizing with another library (PIL, OpenCV, a
 canvas) gives pixels within a few grey levels of libvips's and probabilities close to, not identical
@@ -142,7 +147,7 @@ with, the studio's.
 ## Checked when exported
 
 Before this folder was written, its files were loaded by the stock runtimes, without any of the
-studio's code, and run on the run's ${pre.resize.width > 0 ? 'validation' : ''} images prepared as preprocessing.json says:
+studio's code, and run on the run's validation images prepared as preprocessing.json says:
 
 ${facts.checks.map((line) => `- ${line}`).join('\n')}
 
