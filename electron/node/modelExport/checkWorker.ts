@@ -50,6 +50,7 @@ function imageShape(doc: PreprocessingDocument): [number, number, number] {
 }
 
 async function tfjsRunner(folder: string, doc: PreprocessingDocument): Promise<Runner> {
+  if (!doc.layout.tfjs) throw new Error('preprocessing.json describes no TensorFlow.js input');
   const modelJson = JSON.parse(await readFile(path.join(folder, doc.layout.tfjs.file), 'utf8')) as tf.io.ModelJSON;
   const buffers: ArrayBuffer[] = [];
   for (const group of modelJson.weightsManifest) {
@@ -98,14 +99,16 @@ function softmaxRows(logits: Float32Array, classes: number): Float32Array {
 }
 
 async function onnxRunner(folder: string, doc: PreprocessingDocument, classes: number): Promise<Runner> {
-  const session = await ort.InferenceSession.create(path.join(folder, doc.layout.onnx.file));
+  const layout = doc.layout.onnx;
+  if (!layout) throw new Error('preprocessing.json describes no ONNX input');
+  const session = await ort.InferenceSession.create(path.join(folder, layout.file));
   const [height, width, channels] = imageShape(doc);
   return {
     format: 'onnx',
     runtime: `onnxruntime-node ${ort.env.versions.common} (CPU)`,
     async probabilities(pixels, count) {
       const input = new ort.Tensor('float32', inputFromPixels(pixels, count, doc, 'NCHW'), [count, channels, height, width]);
-      const logits = (await session.run({ [doc.layout.onnx.input]: input }))[doc.output.name];
+      const logits = (await session.run({ [layout.input]: input }))[doc.output.name];
       if (!logits) throw new Error(`model.onnx has no output named ${doc.output.name}`);
       return softmaxRows(logits.data as Float32Array, classes);
     },

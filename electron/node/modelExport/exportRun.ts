@@ -14,7 +14,7 @@
  * afresh from the checkpoint being exported first, so an evaluation older than the last epoch cannot
  * make a good export fail.
  */
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { chmod, readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { modelToOnnx, ONNX_INPUT_NAME, ONNX_OUTPUT_NAME } from '../../../ml/export/onnx/exportOnnx.js';
@@ -161,11 +161,14 @@ export async function exportRunModel(
     classes: run.classNames.length,
     onnxInput: ONNX_INPUT_NAME,
     onnxOutput: ONNX_OUTPUT_NAME,
+    formats,
   });
   const files: string[] = [];
   let checks: ModelExportCheck[] = [];
   try {
     await publishDirectory(folder, async (temporary) => {
+      // A folder to share or serve: readable by others as a file written here would be (not mkdtemp's 0700).
+      await chmod(temporary, 0o755);
       if (formats.includes('tfjs')) {
         const standard = toStandardLayers(loaded.model);
         try {

@@ -145,8 +145,8 @@ describe('a colour run exported in both formats', () => {
     for (const m of doc.mean) expect(m).toSatisfy((v: number) => v > 0.2 && v < 0.8);
     for (const s of doc.std) expect(s).toSatisfy((v: number) => v > 0.1 && v < 0.5);
     expect(doc.resize).toMatchObject({ width: 16, height: 16, fit: 'fill', kernel: 'lanczos3' });
-    expect(doc.layout.tfjs.shape).toEqual(['N', 16, 16, 3]);
-    expect(doc.layout.onnx.shape).toEqual(['N', 3, 16, 16]);
+    expect(doc.layout.tfjs!.shape).toEqual(['N', 16, 16, 3]);
+    expect(doc.layout.onnx!.shape).toEqual(['N', 3, 16, 16]);
     expect(doc.colour.order).toEqual(['red', 'green', 'blue']);
   });
 
@@ -191,7 +191,8 @@ describe('a grey run exported as ONNX only', () => {
     expect(report.checks[0]!.samePredictions).toBe(report.checks[0]!.images);
     const doc = JSON.parse(readFileSync(path.join(folder, 'preprocessing.json'), 'utf8')) as PreprocessingDocument;
     expect(doc.colour.channels).toBe(1);
-    expect(doc.layout.onnx.shape).toEqual(['N', 1, 16, 16]);
+    expect(doc.layout.onnx!.shape).toEqual(['N', 1, 16, 16]);
+    expect(doc.layout.tfjs).toBeUndefined();
 
     expect(readmeScripts(folder)).toEqual(['prepare.mjs', 'predict-onnx.mjs']);
     const greyPhoto = path.join(root, 'grey', 'cat', readdirSync(path.join(root, 'grey', 'cat')).sort()[0]!);

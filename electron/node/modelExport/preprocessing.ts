@@ -43,9 +43,10 @@ export interface PreprocessingDocument {
   mean: number[];
   std: number[];
   formula: string;
+  /** One entry per exported format. */
   layout: {
-    tfjs: { file: 'model.json'; layout: 'NHWC'; shape: (number | 'N')[] };
-    onnx: { file: 'model.onnx'; layout: 'NCHW'; input: string; shape: (number | 'N')[] };
+    tfjs?: { file: 'model.json'; layout: 'NHWC'; shape: (number | 'N')[] };
+    onnx?: { file: 'model.onnx'; layout: 'NCHW'; input: string; shape: (number | 'N')[] };
   };
   dtype: 'float32';
   output: { name: string; shape: (number | 'N')[]; meaning: string };
@@ -63,12 +64,16 @@ export interface PreprocessingFacts {
   classes: number;
   onnxInput: string;
   onnxOutput: string;
+  formats: ('tfjs' | 'onnx')[];
 }
 
 export function preprocessingDocument(facts: PreprocessingFacts): PreprocessingDocument {
   const { imageSize: size, channels } = facts;
   const work = workingSize(size);
   const order = channels === 3 ? ['red', 'green', 'blue'] : ['grey'];
+  const tfjs = facts.formats.includes('tfjs');
+  const onnx = facts.formats.includes('onnx');
+  const layouts = [tfjs ? 'NHWC for model.json' : null, onnx ? 'NCHW for model.onnx' : null].filter(Boolean).join(' and ');
   return {
     format: PREPROCESSING_FORMAT,
     version: 1,
@@ -76,7 +81,7 @@ export function preprocessingDocument(facts: PreprocessingFacts): PreprocessingD
       `Decode the file (EXIF orientation applied, first frame only), flatten any transparency onto white, stretch the whole image to ` +
       `${size}x${size} pixels (aspect ratio not kept, nothing cropped) with a Lanczos-3 resize of the decoded pixels, ` +
       `${channels === 3 ? 'as RGB' : 'then take grey = round(0.299 R + 0.587 G + 0.114 B) of colour images'}; ` +
-      `then for each pixel value p (0..255) of channel c: x = (p * scale - mean[c]) / std[c], in float32, NHWC for model.json and NCHW for model.onnx.`,
+      `then for each pixel value p (0..255) of channel c: x = (p * scale - mean[c]) / std[c], in float32, ${layouts}.`,
     decode: {
       orientation: 'apply the EXIF orientation (rotate/flip as the camera recorded it)',
       frames: 'the first frame of an animated GIF or multi-page TIFF',
@@ -116,8 +121,8 @@ export function preprocessingDocument(facts: PreprocessingFacts): PreprocessingD
     std: facts.std,
     formula: 'x[c] = (p[c] * scale - mean[c]) / std[c], p in 0..255',
     layout: {
-      tfjs: { file: 'model.json', layout: 'NHWC', shape: ['N', size, size, channels] },
-      onnx: { file: 'model.onnx', layout: 'NCHW', input: facts.onnxInput, shape: ['N', channels, size, size] },
+      ...(tfjs ? { tfjs: { file: 'model.json' as const, layout: 'NHWC' as const, shape: ['N' as const, size, size, channels] } } : {}),
+      ...(onnx ? { onnx: { file: 'model.onnx' as const, layout: 'NCHW' as const, input: facts.onnxInput, shape: ['N' as const, channels, size, size] } } : {}),
     },
     dtype: 'float32',
     output: {

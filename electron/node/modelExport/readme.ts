@@ -106,12 +106,13 @@ export interface ReadmeFacts {
 
 export function exportReadme(facts: ReadmeFacts): string {
   const pre = facts.preprocessing;
+  const onnxInput = pre.layout.onnx?.input ?? 'image';
   const size = `${pre.resize.width}x${pre.resize.height}`;
   const tfjs = facts.formats.includes('tfjs');
   const onnx = facts.formats.includes('onnx');
   const files = [
     tfjs ? '| `model.json`, `weights.bin` | TensorFlow.js Layers model of stock layers only: `tf.loadLayersModel` loads it with plain `@tensorflow/tfjs`, in Node or a browser. Input NHWC `[N, ' + `${pre.resize.height}, ${pre.resize.width}, ${pre.colour.channels}` + ']`. |' : null,
-    onnx ? '| `model.onnx` | ONNX, opset 17, for ONNX Runtime and the converters to TensorRT, Core ML and TFLite. Input `' + pre.layout.onnx.input + '` NCHW `[N, ' + `${pre.colour.channels}, ${pre.resize.height}, ${pre.resize.width}` + ']`, float32; batch size free. |' : null,
+    onnx ? '| `model.onnx` | ONNX, opset 17, for ONNX Runtime and the converters to TensorRT, Core ML and TFLite. Input `' + onnxInput + '` NCHW `[N, ' + `${pre.colour.channels}, ${pre.resize.height}, ${pre.resize.width}` + ']`, float32; batch size free. |' : null,
     '| `labels.json` | class names; output index i is `labels[i]` |',
     '| `preprocessing.json` | what to do to a file to get the input: decode, colour, resize, scale, mean, std, layout |',
   ].filter((line) => line !== null);
