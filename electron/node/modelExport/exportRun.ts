@@ -47,7 +47,11 @@ export function exportFormats(format: ModelExportFormat): ExportFormat[] {
 
 /** The folder may be new, empty, or an earlier export (replaced whole); anything else is refused. */
 async function checkDestination(folder: string): Promise<void> {
-  const info = await stat(folder).catch(() => null);
+  const info = await stat(folder).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return null;
+    const refusal = fileSystemRefusal(error);
+    throw refusal ? new StudioError('io_error', `Could not write the export to ${folder}: ${refusal}`, { field: 'folder' }) : error;
+  });
   if (!info) return;
   if (!info.isDirectory()) throw new StudioError('invalid_argument', `${folder} is a file; choose a folder for the export`, { field: 'folder' });
   const names = (await readdir(folder)).filter((name) => !name.startsWith('.'));
@@ -125,6 +129,23 @@ async function checkFolder(db: Db, loaded: LoadedRunModel, folder: string, forma
     return await checker.finish();
   } finally {
     await checker.close();
+  }
+}
+
+/** What a user can do about a file-system error, or null for anything else. */
+function fileSystemRefusal(error: unknown): string | null {
+  switch ((error as NodeJS.ErrnoException | null)?.code) {
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied; choose a folder you can write to';
+    case 'EROFS':
+      return 'the disk is read-only; choose another folder';
+    case 'ENOSPC':
+      return 'the disk is full; free some space or choose another disk';
+    case 'ENOTDIR':
+      return 'part of the path is a file, not a folder';
+    default:
+      return null;
   }
 }
 
@@ -212,6 +233,8 @@ export async function exportRunModel(
     });
   } catch (error) {
     if (error instanceof StudioError) throw error;
+    const refusal = fileSystemRefusal(error);
+    if (refusal) throw new StudioError('io_error', `Could not write the export to ${folder}: ${refusal}`, { field: 'folder' });
     throw new StudioError('internal', `Could not export run ${runId} to ${folder}: ${error instanceof Error ? error.message : String(error)}`);
   }
   return { runId, folder, files, split, checks };

@@ -173,6 +173,15 @@ describe('a colour run exported in both formats', () => {
     expect(readdirSync(busy)).toEqual(['notes.txt']);
   });
 
+  it('says what to do when the folder cannot be made, before evaluating anything', async () => {
+    const file = path.join(root, 'a-file');
+    writeFileSync(file, 'not a folder');
+    const target = path.join(file, 'model');
+    const result = await cli(['export', '--workspace', workspace, '--run', '1', '--out', target]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`Could not write the export to ${target}: part of the path is a file, not a folder`);
+  });
+
   it('refuses a bad --format before doing anything', async () => {
     const result = await cli(['export', '--workspace', workspace, '--run', '1', '--out', path.join(root, 'never'), '--format', 'pt']);
     expect(result.code).toBe(2);
