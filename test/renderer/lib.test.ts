@@ -4,6 +4,7 @@ import { colormapNames, colormapTable, moduleLabel } from '../../renderer/src/li
 import { alignSeries } from '../../renderer/src/lib/curves.js';
 import { epochsWithinBudget, estimateFromSteps, estimateTraining } from '../../renderer/src/lib/estimate.js';
 import { compactCount, duration, percent } from '../../renderer/src/lib/format.js';
+import { defaultExportFolder, describeExportCheck } from '../../renderer/src/lib/modelExport.js';
 import { runToInspect } from '../../renderer/src/lib/runChoice.js';
 import type { RunSummary } from '../../electron/common/contract/index.js';
 
@@ -111,5 +112,20 @@ describe('runToInspect', () => {
 
   it('is null when no run has finished an epoch', () => {
     expect(runToInspect([run(1, 0)], 1, null)).toBeNull();
+  });
+});
+
+describe('model export helpers', () => {
+  it('proposes <workspace>/exports/run-<id> in the workspace path\'s own separator', () => {
+    expect(defaultExportFolder('/home/me/studio/flowers', 3)).toBe('/home/me/studio/flowers/exports/run-3');
+    expect(defaultExportFolder('/home/me/studio/flowers/', 3)).toBe('/home/me/studio/flowers/exports/run-3');
+    expect(defaultExportFolder('C:\\Users\\me\\flowers', 12)).toBe('C:\\Users\\me\\flowers\\exports\\run-12');
+    expect(defaultExportFolder(null, 1)).toBe('');
+  });
+
+  it('names the file, the runtime and the agreement of a check', () => {
+    expect(describeExportCheck({ format: 'onnx', runtime: 'onnxruntime-node 1.30.0 (CPU)', images: 100, samePredictions: 100, maxProbabilityDifference: 3.14e-7 })).toBe(
+      'model.onnx in onnxruntime-node 1.30.0 (CPU): 100 of 100 predictions equal, probabilities within 3.1e-7',
+    );
   });
 });

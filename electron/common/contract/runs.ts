@@ -147,6 +147,31 @@ export interface ImageMasks {
   masks: ModuleMask[];
 }
 
+/** What `exportModel` writes: 'both' is TensorFlow.js and ONNX. */
+export const modelExportFormats = ['tfjs', 'onnx', 'both'] as const;
+export type ModelExportFormat = (typeof modelExportFormats)[number];
+
+/** How one exported format, loaded by its stock runtime, compared with the studio's stored predictions. */
+export interface ModelExportCheck {
+  format: 'tfjs' | 'onnx';
+  /** The runtime that loaded the files, e.g. "onnxruntime-node 1.30.0 (CPU)". */
+  runtime: string;
+  images: number;
+  /** Images whose top-1 class matched the stored prediction (all of them, or the export fails). */
+  samePredictions: number;
+  maxProbabilityDifference: number;
+}
+
+export interface ModelExportReport {
+  runId: number;
+  /** The absolute folder the export was written to. */
+  folder: string;
+  files: string[];
+  /** The split whose stored predictions the export reproduced (validation, unless the run has none). */
+  split: 'train' | 'val' | 'test';
+  checks: ModelExportCheck[];
+}
+
 export interface MeasuredSpeed {
   runId: number;
   /** Training images per second of that run's last epoch. */
@@ -238,6 +263,15 @@ export const runMethods = {
   latestMasks: method<RunMasksEvent | null>()(
     z.strictObject({ runId }),
     "The latest attention-mask frames of the run's validation panel (what run.masks sent last), or null before the first epoch.",
+  ),
+  exportModel: method<ModelExportReport>()(
+    z.strictObject({
+      runId,
+      /** Absolute path of a new or empty folder, or of an earlier export (replaced); default `<workspace>/exports/run-<id>`. */
+      folder: z.string().trim().min(1).max(4096).optional(),
+      format: z.enum(modelExportFormats).default('both'),
+    }),
+    "Exports the run's model (TensorFlow.js and/or ONNX, labels, preprocessing, a README); each format is loaded by its stock runtime and must reproduce the run's validation predictions before the folder is written.",
   ),
   imageMasks: method<ImageMasks>()(
     z.strictObject({ runId, imageId: z.number().int().positive() }),

@@ -1,8 +1,7 @@
 /** The studio's side of the inference worker: typed requests, one worker per workspace, started on first use. */
 import type { Worker } from 'node:worker_threads';
-import type { ImageMasks, RunEvaluation } from '../../common/contract/runs.js';
+import type { ImageMasks, ModelExportFormat, ModelExportReport, RunEvaluation } from '../../common/contract/runs.js';
 import { StudioError, type ErrorCode } from '../../common/errors.js';
-import type { ExportReport } from './exportModel.js';
 import type { FilePrediction, InferenceMessage, InferenceRequest } from './protocol.js';
 import { spawnMlWorker } from './workerHost.js';
 
@@ -37,8 +36,9 @@ export class InferenceClient {
     return this.request({ task: 'predictFiles', runId, files }) as Promise<FilePrediction[]>;
   }
 
-  exportModel(runId: number, folder: string): Promise<ExportReport> {
-    return this.request({ task: 'export', runId, folder }) as Promise<ExportReport>;
+  /** Writes the run's model to `folder` and checks it (see modelExport/exportRun.ts). */
+  exportModel(runId: number, folder: string, format: ModelExportFormat = 'both', onProgress?: (done: number, total: number) => void): Promise<ModelExportReport> {
+    return this.request({ task: 'export', runId, folder, format }, onProgress) as Promise<ModelExportReport>;
   }
 
   async close(): Promise<void> {

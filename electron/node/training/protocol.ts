@@ -1,7 +1,6 @@
 /** Messages between the studio and its ML worker threads. Plain structured-clone data only. */
 import type { SpeedMeasurement, SpeedProbe } from '../../../ml/engine/measure.js';
-import type { ExportReport } from './exportModel.js';
-import type { EpochMetrics, ImageMasks, MaskFrame, RunBatchEvent, RunEvaluation, RunStatus } from '../../common/contract/runs.js';
+import type { EpochMetrics, ImageMasks, MaskFrame, ModelExportFormat, ModelExportReport, RunBatchEvent, RunEvaluation, RunStatus } from '../../common/contract/runs.js';
 
 export interface TrainWorkerData {
   kind: 'train';
@@ -52,7 +51,7 @@ export type InferenceRequest =
   | { id: number; task: 'evaluate'; runId: number; split: 'train' | 'val' | 'test' }
   | { id: number; task: 'masks'; runId: number; imageId: number }
   | { id: number; task: 'predictFiles'; runId: number; files: string[] }
-  | { id: number; task: 'export'; runId: number; folder: string };
+  | { id: number; task: 'export'; runId: number; folder: string; format: ModelExportFormat };
 
 export interface FilePrediction {
   file: string;
@@ -62,7 +61,7 @@ export interface FilePrediction {
   error: string | null;
 }
 
-export type InferenceResult = RunEvaluation | ImageMasks | FilePrediction[] | ExportReport;
+export type InferenceResult = RunEvaluation | ImageMasks | FilePrediction[] | ModelExportReport;
 
 export type InferenceMessage =
   | { id: number; ok: true; result: InferenceResult }

@@ -8,7 +8,7 @@ import { chooseBackend, initBackend, isBackendName, probeBackends, type BackendN
 import { measureTrainingSpeed } from '../../../ml/engine/measure.js';
 import { StudioError } from '../../common/errors.js';
 import { openWorkspaceDb } from '../storage/db.js';
-import { exportRunModel } from './exportModel.js';
+import { exportRunModel } from '../modelExport/exportRun.js';
 import { evaluateRun, imageMasks, predictFiles, RunModels } from './inferenceTasks.js';
 import type { InferenceMessage, InferenceRequest, MeasureMessage, TrainControl, WorkerData } from './protocol.js';
 import { runTraining } from './trainTask.js';
@@ -51,7 +51,7 @@ if (data.kind === 'measure') {
               ? await imageMasks(db, models, request.runId, request.imageId)
               : request.task === 'predictFiles'
                 ? await predictFiles(models, request.runId, request.files)
-                : await exportRunModel(db, models, request.runId, request.folder);
+                : await exportRunModel(db, models, request.runId, request.folder, request.format, progress);
         reply({ id: request.id, ok: true, result });
       } catch (error) {
         const code = error instanceof StudioError ? error.code : 'internal';
