@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Page } from '@playwright/test';
+import { hugePng } from '../electron/node/import/testing/hugePng.js';
 import { expect, screenshotPath, startStudio, test, type Studio } from './fixtures.js';
 import { cifarMini, importCifar, openView, opaquePixels, trainLite16 } from './trainingHelpers.js';
 
@@ -44,6 +45,9 @@ test.beforeAll(async ({ browser }) => {
   writeFileSync(path.join(scratch, 'notes.txt'), 'a shopping list, not a picture\n');
   const jpeg = readFileSync(photo('dog.4029.jpg'));
   writeFileSync(path.join(scratch, 'broken.jpg'), jpeg.subarray(0, Math.floor(jpeg.length / 3)));
+  // A decompression bomb (400 megapixels in 0.4 MB), and a file over the upload limit.
+  writeFileSync(path.join(scratch, 'huge.png'), await hugePng(20_000, 20_000));
+  writeFileSync(path.join(scratch, 'big.jpg'), Buffer.concat([jpeg, Buffer.alloc(11 * 1024 * 1024 - jpeg.length)]));
   importCifar(workspace);
   runId = trainLite16(workspace, 1);
   ({ studio, child } = await startStudio(workspace));
@@ -66,11 +70,12 @@ test('uploaded photos get their top classes, a portrait one its masks over it tr
   await expect(page.getByLabel('Run', { exact: true })).toHaveValue(String(runId));
   await expect(page.getByTestId('try-dropzone')).toBeVisible();
 
-  // Landscape, portrait (375x499), a small portrait (174x310) and a square one, with two bad files.
+  // Landscape, portrait (375x499), a small portrait (174x310) and a square one, with four bad files.
   const chosen = ['cat.4001.jpg', 'cat.4002.jpg', 'cat.4007.jpg', 'cat.4005.jpg'].map(photo);
-  await page.getByTestId('try-files').setInputFiles([...chosen, path.join(scratch, 'notes.txt'), path.join(scratch, 'broken.jpg')]);
+  const bad = ['notes.txt', 'broken.jpg', 'huge.png', 'big.jpg'].map((name) => path.join(scratch, name));
+  await page.getByTestId('try-files').setInputFiles([...chosen, ...bad]);
 
-  await expect(page.getByTestId('try-progress')).toHaveText('6 of 6 images · 4 predicted · 2 could not be tried');
+  await expect(page.getByTestId('try-progress')).toHaveText('8 of 8 images · 4 predicted · 4 could not be tried');
   const tiles = page.getByTestId('try-tile');
   await expect(tiles).toHaveCount(4);
   for (const tile of await tiles.all()) {
@@ -78,9 +83,11 @@ test('uploaded photos get their top classes, a portrait one its masks over it tr
     await expect(tile.locator('img')).toBeVisible();
   }
   const errors = page.getByTestId('try-error');
-  await expect(errors).toHaveCount(2);
+  await expect(errors).toHaveCount(4);
   await expect(errors.filter({ hasText: 'notes.txt' })).toContainText('not an image');
   await expect(errors.filter({ hasText: 'broken.jpg' })).toContainText(/truncated JPEG|corrupt JPEG/);
+  await expect(errors.filter({ hasText: 'huge.png' })).toContainText('20000x20000 (400 megapixels), over the 100 megapixels limit');
+  await expect(errors.filter({ hasText: 'big.jpg' })).toContainText('big.jpg is 11 MB, over the 10 MB limit for an upload: type its path instead');
 
   // The portrait photo: its picture with the stage's mask over it, at the photo's own proportions.
   const portrait = tiles.filter({ hasText: 'cat.4002.jpg' });
