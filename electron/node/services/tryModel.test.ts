@@ -18,7 +18,7 @@ import { openWorkspaceDb } from '../storage/db.js';
 import { createRunWithSnapshot, snapshotClasses, updateRun } from '../storage/runs.js';
 import { InferenceClient } from '../training/inferenceClient.js';
 import { createHandlers } from './index.js';
-import { ADDED_IMAGES_FOLDER, storedName } from './tryModel.js';
+import { ADDED_IMAGES_FOLDER, listImagesToTry, storedName } from './tryModel.js';
 
 vi.setConfig({ testTimeout: 120_000, hookTimeout: 300_000 });
 
@@ -77,6 +77,13 @@ describe('listImagesToTry', () => {
       { path: path.join(folder, 'elsewhere'), reason: expect.stringContaining('outside the imported folder') },
       { path: path.join(files, 'nowhere.jpg'), reason: 'does not exist (check the path)' },
     ]);
+  });
+
+  it('stops at the file limit and says so', async () => {
+    const list = await listImagesToTry([path.join(CIFAR, 'cat'), path.join(CIFAR, 'dog')], workspace, 150);
+    expect(list.files).toHaveLength(150);
+    expect(list.files.at(-1)!.path).toBe(path.join(CIFAR, 'dog', '0049.jpg'));
+    expect(list.truncated).toBe(true);
   });
 });
 

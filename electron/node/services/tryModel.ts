@@ -39,7 +39,7 @@ function readReason(error: unknown): string {
 }
 
 /** Files as given, folders walked the way an import walks them (links only inside, hidden files left out). */
-export async function listImagesToTry(paths: string[], workspace: string | null): Promise<TryImageList> {
+export async function listImagesToTry(paths: string[], workspace: string | null, limit = MAX_TRY_FILES): Promise<TryImageList> {
   const files: TryFile[] = [];
   const skipped: SkippedFile[] = [];
   const seen = new Set<string>();
@@ -47,7 +47,7 @@ export async function listImagesToTry(paths: string[], workspace: string | null)
   let truncated = false;
   const add = (file: string, bytes: number) => {
     if (seen.has(file)) return;
-    if (files.length >= MAX_TRY_FILES) {
+    if (files.length >= limit) {
       truncated = true;
       return;
     }

@@ -4,7 +4,7 @@
  * Changing the run predicts the same images again; a newer request makes older answers stale.
  */
 import type { TryAdded, TryImage, TryMasks, TryResult } from '../../../electron/common/contract/index.js';
-import { call } from './api.js';
+import { call, on } from './api.js';
 import type { ColormapName } from './colormaps.js';
 import { errorMessage } from './format.js';
 import { planBatches, uploadProblem } from './tryPlan.js';
@@ -73,6 +73,14 @@ class TryStore {
   readonly finished = $derived(this.items.filter((item) => item.status === 'done' || item.status === 'error').length);
   readonly failed = $derived(this.items.filter((item) => item.status === 'error'));
   readonly predicted = $derived(this.items.filter((item) => item.status === 'done'));
+
+  constructor() {
+    // Another workspace: its runs and dataset are not these.
+    on('workspace.changed', () => {
+      this.clear();
+      this.runId = null;
+    });
+  }
 
   #nextKey = 1;
   /** Bumped when the run changes or the list is cleared: answers to older requests are dropped. */
