@@ -5,7 +5,6 @@
  * export the model. Loaded checkpoints are cached per run and reloaded when a newer one appears.
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { readAll } from '../../../ml/engine/read.js';
@@ -159,33 +158,67 @@ export async function imageMasks(db: Db, models: RunModels, runId: number, image
   };
 }
 
+/** Images per forward pass when predicting files. */
+const PREDICT_BATCH = 64;
+/** Files read and decoded at once: sharp decodes on libuv's threads while the network runs. */
+const PREDICT_DECODE_CONCURRENCY = 8;
+
+/** Probabilities for a batch of the run's input pixels, one row per image, on the inference graph. */
+async function predictBatch(loaded: LoadedRunModel, batch: Uint8Array, count: number): Promise<Float32Array[]> {
+  const size = loaded.run.config.imageSize;
+  const k = loaded.run.classNames.length;
+  const [probs] = (await readAll([
+    tf.tidy(() => tf.softmax(loaded.inference.predict(imagesToTensor(batch, count, [size, size, loaded.channels], loaded.normalization)) as tf.Tensor)),
+  ])) as [Float32Array];
+  return Array.from({ length: count }, (_, i) => probs.subarray(i * k, (i + 1) * k));
+}
+
+/**
+ * Predicts files in batches, decoding the next batch while the network runs on this one (sharp works
+ * on libuv's threads; the forward pass on this one). A file that cannot be read or decoded gets its
+ * reason; the others are not held back by it.
+ */
 export async function predictFiles(models: RunModels, runId: number, files: string[]): Promise<FilePrediction[]> {
   const loaded = await models.get(runId);
   const size = loaded.run.config.imageSize;
+  const perImage = size * size * loaded.channels;
+  const decodeChunk = (chunk: string[]) =>
+    mapLimited(chunk, PREDICT_DECODE_CONCURRENCY, async (file) => {
+      try {
+        const bytes = await readStoredFile(file, TRY_READ_LIMITS).catch((error: unknown) => {
+          throw new BadImageError(tryReadReason(error));
+        });
+        const prepared = await prepareImage(bytes, { ...defaultDecodeOptions, cacheSize: size });
+        return { file, pixels: runPixels(loaded, prepared), error: null };
+      } catch (error) {
+        return { file: path.resolve(file), pixels: null, error: decodeReason(error) };
+      }
+    });
   const out: FilePrediction[] = [];
-  for (const file of files) {
-    try {
-      const prepared = await prepareImage(await readFile(file), { ...defaultDecodeOptions, cacheSize: size });
-      const pixels = new Uint8Array(size * size * loaded.channels);
-      convertChannels(new Uint8Array(prepared.cache.data), prepared.cache.channels, loaded.channels, pixels);
-      const [probabilities] = (await readAll([
-        tf.tidy(() => {
-          const logits = loaded.inference.predict(imagesToTensor(pixels, 1, [size, size, loaded.channels], loaded.normalization)) as tf.Tensor;
-          return tf.softmax(logits);
-        }),
-      ])) as [Float32Array];
-      let best = 0;
-      for (let c = 1; c < probabilities.length; c++) if (probabilities[c]! > probabilities[best]!) best = c;
+  let pending = decodeChunk(files.slice(0, PREDICT_BATCH));
+  for (let start = 0; start < files.length; start += PREDICT_BATCH) {
+    const decoded = await pending;
+    const nextStart = start + PREDICT_BATCH;
+    if (nextStart < files.length) pending = decodeChunk(files.slice(nextStart, nextStart + PREDICT_BATCH));
+    const good = decoded.filter((d) => d.pixels !== null);
+    const batch = new Uint8Array(good.length * perImage);
+    good.forEach((d, i) => batch.set(d.pixels!, i * perImage));
+    const probabilities = good.length > 0 ? await predictBatch(loaded, batch, good.length) : [];
+    let next = 0;
+    for (const d of decoded) {
+      if (d.pixels === null) {
+        out.push({ file: d.file, predicted: null, confidence: null, probabilities: null, error: d.error });
+        continue;
+      }
+      const p = probabilities[next++]!;
+      const best = argmax(p);
       out.push({
-        file,
+        file: d.file,
         predicted: loaded.run.classNames[best]!,
-        confidence: probabilities[best]!,
-        probabilities: Object.fromEntries(loaded.run.classNames.map((name, c) => [name, probabilities[c]!])),
+        confidence: p[best]!,
+        probabilities: Object.fromEntries(loaded.run.classNames.map((name, c) => [name, p[c]!])),
         error: null,
       });
-    } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      out.push({ file: path.resolve(file), predicted: null, confidence: null, probabilities: null, error: reason });
     }
   }
   return out;
@@ -251,7 +284,6 @@ function runPixels(loaded: LoadedRunModel, prepared: PreparedImage): Uint8Array 
 export async function tryImages(models: RunModels, runId: number, inputs: TryInput[]): Promise<TriedImage[]> {
   const loaded = await models.get(runId);
   const size = loaded.run.config.imageSize;
-  const shape = [size, size, loaded.channels] as const;
   const perImage = size * size * loaded.channels;
   const decoded = await mapLimited(inputs, TRY_DECODE_CONCURRENCY, async (input) => {
     const where = { name: input.name, path: 'path' in input ? path.resolve(input.path) : null };
@@ -264,16 +296,12 @@ export async function tryImages(models: RunModels, runId: number, inputs: TryInp
     }
   });
   const good = decoded.filter((d) => d.ok);
-  const k = loaded.run.classNames.length;
   const probabilities: Float32Array[] = [];
   for (let start = 0; start < good.length; start += TRY_PREDICT_BATCH) {
     const chunk = good.slice(start, start + TRY_PREDICT_BATCH);
     const batch = new Uint8Array(chunk.length * perImage);
     chunk.forEach((d, i) => batch.set(d.pixels, i * perImage));
-    const [probs] = (await readAll([
-      tf.tidy(() => tf.softmax(loaded.model.predict(imagesToTensor(batch, chunk.length, shape, loaded.normalization)) as tf.Tensor)),
-    ])) as [Float32Array];
-    for (let i = 0; i < chunk.length; i++) probabilities.push(probs.slice(i * k, (i + 1) * k));
+    probabilities.push(...(await predictBatch(loaded, batch, chunk.length)));
   }
   let next = 0;
   return decoded.map((d): TriedImage => {
@@ -307,7 +335,7 @@ export async function tryMasks(models: RunModels, runId: number, input: TryInput
   } catch (error) {
     throw new StudioError('invalid_argument', `${input.name}: ${decodeReason(error)}`, { field: 'image' });
   }
-  loaded.inspector ??= new AttentionInspector(loaded.model);
+  loaded.inspector ??= new AttentionInspector(loaded.inference);
   const [result] = await loaded.inspector.inspect(runPixels(loaded, prepared), 1, [size, size, loaded.channels], {
     normalization: loaded.normalization,
     outputSize: [preview.height, preview.width],

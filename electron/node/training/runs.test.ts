@@ -3,7 +3,7 @@
  * a user imports them, real tfjs training steps in a real worker thread, evaluation, masks, export.
  * Images are trained at 16x16 to keep the suite short on two cores.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -121,6 +121,25 @@ describe('a training run on CIFAR-10 images', () => {
     expect(good!.error).toBeNull();
     expect(good!.predicted).toBeTypeOf('string');
     expect(bad!.predicted).toBeNull();
-    expect(bad!.error).toContain('missing.png');
+    expect(bad!.file).toBe(path.join(CIFAR, 'missing.png'));
+    expect(bad!.error).toBe('does not exist (check the path)');
+  });
+
+  it('predicts a folder in batches as it predicts each file alone, a bad file among them', async () => {
+    // 150 files: three batches, the second with a text file and a missing file in it.
+    const cats = readdirSync(path.join(CIFAR, 'cat')).sort().slice(0, 74).map((f) => path.join(CIFAR, 'cat', f));
+    const dogs = readdirSync(path.join(CIFAR, 'dog')).sort().slice(0, 74).map((f) => path.join(CIFAR, 'dog', f));
+    const notImage = path.join(workspace, 'notes.txt');
+    writeFileSync(notImage, 'not a picture');
+    const files = [...cats.slice(0, 70), notImage, path.join(CIFAR, 'gone.jpg'), ...cats.slice(70), ...dogs];
+    const batched = await inference.predictFiles(runId, files);
+    expect(batched.map((p) => p.file)).toEqual(files);
+    expect(batched[70]).toMatchObject({ predicted: null, error: expect.stringMatching(/^not an image/) });
+    expect(batched[71]).toMatchObject({ predicted: null, error: 'does not exist (check the path)' });
+    for (const i of [0, 69, 72, 100, 149]) {
+      const [alone] = await inference.predictFiles(runId, [files[i]!]);
+      expect(batched[i]!.predicted).toBe(alone!.predicted);
+      for (const [name, p] of Object.entries(alone!.probabilities!)) expect(batched[i]!.probabilities![name]).toBeCloseTo(p, 5);
+    }
   });
 });
