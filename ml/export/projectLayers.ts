@@ -4,4 +4,4 @@
  * imports, so the export's checker can see that none of them is registered where it runs without
  * registering them itself (a test pins this list to what the project really registers).
  */
-export const projectLayerClassNames = ['BatchNormRelu', 'MaskActivation', 'ResizeToReference'] as const;
+export const projectLayerClassNames = ['BatchNormRelu', 'MaskActivation', 'ResizeToReference', 'ScaleShiftRelu'] as const;

@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { buildInferenceModel } from '../infer/inferenceModel.js';
 import { fuseBatchNormRelu } from '../layers/fuseBatchNormRelu.js';
 import { buildNetwork, MaskActivation, maskLayerNames, variants, type MaskActivationKind, type FusionKind, type VariantName } from '../model/index.js';
 import { narrowedSpec, useCpuBackend } from '../model/testing.js';
@@ -92,6 +93,27 @@ describe.each(rows)('$variant at $size ($maskActivation, $fusion), trained with 
     tf.dispose([images, expected, actual]);
     for (const m of [standard, fused, model]) m.dispose();
     expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe.each(rows)('$variant at $size ($maskActivation, $fusion), as the inference graph', ({ variant, size, maskActivation, fusion }) => {
+  it('gives the same logits with stock layers only: folded convolutions and 1x1 depthwise scale-shift-ReLUs', async () => {
+    const model = buildNetwork(narrowedSpec(variants[variant].spec, 64), { inputShape: [size, size, 3], numClasses: 5, maskActivation, fusion });
+    randomiseBatchNorms(model);
+    const fused = fuseBatchNormRelu(model);
+    const inference = await buildInferenceModel(fused);
+    const standard = toStandardLayers(inference);
+    const classes = new Set(standard.layers.map((layer) => layer.getClassName()));
+    for (const name of projectLayerClassNames) expect(classes).not.toContain(name);
+    expect(classes).not.toContain('BatchNormalization');
+    expect(classes).toContain('DepthwiseConv2D');
+
+    const images = tf.randomUniform([3, size, size, 3], -1, 1, 'float32', 9);
+    const expected = model.predict(images) as tf.Tensor;
+    const actual = standard.predict(images) as tf.Tensor;
+    expect(relativeDifference(expected, actual)).toBeLessThan(1e-5);
+    tf.dispose([images, expected, actual]);
+    for (const m of [standard, inference, fused, model]) m.dispose();
   });
 });
 

@@ -172,6 +172,11 @@ export function toStandardLayers(model: tf.LayersModel): tf.LayersModel {
         replacements = resizeReplacement(entry.name, source, reference);
       } else if (entry.className === 'MaskActivation') {
         replacements = maskActivationReplacement(entry.name, entry.config.kind, inputShapes[0]!);
+      } else if (entry.className === 'ScaleShiftRelu') {
+        // The inference graph's batch norm + ReLU is a stock DepthwiseConv2D (1x1, bias, relu) in all but
+        // its fused call: the same config and weights under the stock class.
+        layers.push({ ...entry, className: 'DepthwiseConv2D' });
+        continue;
       }
       if (!replacements) {
         layers.push(entry);

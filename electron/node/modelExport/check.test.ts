@@ -10,6 +10,8 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { projectLayerClassNames } from '../../../ml/export/projectLayers.js';
 import { toStandardLayers } from '../../../ml/export/standardLayers.js';
+// Every module that registers layers with tfjs: the model's and the inference graph's.
+import '../../../ml/infer/inferenceModel.js';
 import { fuseBatchNormRelu } from '../../../ml/layers/fuseBatchNormRelu.js';
 import { buildModel } from '../../../ml/model/index.js';
 import { fileSystemIO } from '../../../ml/model/io.js';

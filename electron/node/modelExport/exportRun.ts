@@ -1,6 +1,10 @@
 /**
  * Exports a run's model to a folder that loads anywhere, and proves it before publishing it:
  *
+ * Both models are the run's inference graph (ml/infer/inferenceModel.ts: batch norms folded into the
+ * convolutions before them, the rest as 1x1 depthwise scale-shift-ReLUs), the network the studio itself
+ * predicts with, so an exported model does no training-only work either.
+ *
  *   model.json + weights.bin   TensorFlow.js Layers model of stock layers only (ml/export/standardLayers.ts)
  *   model.onnx                 ONNX opset 17, NCHW input (ml/export/onnx/)
  *   labels.json                class names in output order
@@ -191,7 +195,7 @@ export async function exportRunModel(
       // A folder to share or serve: readable by others as a file written here would be (not mkdtemp's 0700).
       await chmod(temporary, 0o755);
       if (formats.includes('tfjs')) {
-        const standard = toStandardLayers(loaded.model);
+        const standard = toStandardLayers(loaded.inference);
         try {
           await writeTfjs(standard, temporary);
         } finally {
@@ -200,7 +204,7 @@ export async function exportRunModel(
         files.push('model.json', 'weights.bin');
       }
       if (formats.includes('onnx')) {
-        const onnx = await modelToOnnx(loaded.model, {
+        const onnx = await modelToOnnx(loaded.inference, {
           producerVersion: packageVersion(),
           docString: `${run.config.model} from Attention Studio run ${runId}. Input ${ONNX_INPUT_NAME}: float32 NCHW [N, ${loaded.channels}, ${run.config.imageSize}, ${run.config.imageSize}], prepared as preprocessing.json says. Output ${ONNX_OUTPUT_NAME}: [N, ${run.classNames.length}] logits in labels.json order.`,
           metadata: { labels: JSON.stringify(run.classNames), preprocessing: JSON.stringify(preprocessing), variant: run.config.model, run: String(runId) },

@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { buildInferenceModel } from '../../infer/inferenceModel.js';
 import { fuseBatchNormRelu } from '../../layers/fuseBatchNormRelu.js';
 import { buildNetwork, variants, type FusionKind, type MaskActivationKind, type VariantName } from '../../model/index.js';
 import { narrowedSpec, useCpuBackend } from '../../model/testing.js';
@@ -66,6 +67,24 @@ describe.each(rows)('$variant at $size x $size x $channels ($maskActivation, $fu
       tf.dispose([images, expected, logits, actual]);
     }
     fused.dispose();
+    model.dispose();
+  });
+
+  it("exports the inference graph (batch norms folded, as the studio exports) to the network's own predictions", async () => {
+    const model = buildNetwork(narrowedSpec(variants[variant].spec, 64), { inputShape: [size, size, channels], numClasses: 7, maskActivation, fusion });
+    randomiseBatchNorms(model);
+    const inference = await buildInferenceModel(model);
+    const onnx = await modelToOnnx(inference);
+    const ops = new Set(decodeModel(onnx).graph!.node!.map((node) => node.opType));
+    // Every batch norm folded into a convolution or a Mul/Add: none is left to run.
+    expect(ops.has('BatchNormalization')).toBe(false);
+    const images = tf.randomUniform([2, size, size, channels], -1, 1, 'float32', 4) as tf.Tensor4D;
+    const expected = tf.tidy(() => tf.softmax(model.predict(images) as tf.Tensor));
+    const logits = await runOnnx(onnx, images);
+    const actual = tf.softmax(logits);
+    expect(relativeDifference(expected, actual)).toBeLessThan(1e-5);
+    tf.dispose([images, expected, logits, actual]);
+    inference.dispose();
     model.dispose();
   });
 });

@@ -6,6 +6,8 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { batchNormRelu as fusedBatchNormRelu } from '../../layers/batchNormRelu.js';
 import { fuseBatchNormRelu } from '../../layers/fuseBatchNormRelu.js';
+import { buildInferenceModel } from '../../infer/inferenceModel.js';
+import { ScaleShiftRelu } from '../../layers/scaleShiftRelu.js';
 import { buildNetwork, MaskActivation, ResizeToReference, variantNames, variants } from '../../model/index.js';
 import { narrowedSpec, useCpuBackend } from '../../model/testing.js';
 import { modelToOnnx } from './exportOnnx.js';
@@ -39,6 +41,7 @@ const cases: Case[] = [
   { kind: 'ZeroPadding2D', what: 'uneven padding', input: [4, 5, 2], build: (x) => apply(tf.layers.zeroPadding2d({ padding: [[1, 2], [0, 3]] }), x) },
   { kind: 'BatchNormalization', what: 'moving statistics', input: [5, 5, 6], build: (x) => apply(batchNorm(), x) },
   { kind: 'BatchNormRelu', what: 'the fused training layer', input: [5, 5, 6], build: (x) => apply(fusedBatchNormRelu({ axis: -1, epsilon: 1e-5 }), x) },
+  { kind: 'ScaleShiftRelu', what: "the inference graph's batch norm + ReLU", input: [5, 5, 6], build: (x) => apply(new ScaleShiftRelu({ kernelSize: 1, useBias: true, activation: 'relu' }), x) },
   { kind: 'ReLU', what: 'plain', input: [4, 4, 3], build: relu },
   { kind: 'ReLU', what: 'with a maximum', input: [4, 4, 3], build: (x) => apply(tf.layers.reLU({ maxValue: 0.5 }), x) },
   ...(['linear', 'relu', 'sigmoid', 'tanh'] as const).map((activation) => ({
@@ -77,7 +80,7 @@ function randomiseWeights(model: tf.LayersModel, seed: number): void {
 }
 
 describe('the ONNX table', () => {
-  it('has a row for every layer kind of every variant, mask activation and fusion, fused or not', () => {
+  it('has a row for every layer kind of every variant, mask activation and fusion: fused, not, and as the inference graph', async () => {
     const kinds = new Set<string>();
     for (const variant of variantNames) {
       for (const maskActivation of ['mixed', 'channel', 'spatial'] as const) {
@@ -85,7 +88,9 @@ describe('the ONNX table', () => {
         const options = { inputShape: [8, 8, 3] as [number, number, number], numClasses: 3, maskActivation, fusion: maskActivation === 'mixed' ? 'arl' as const : 'nal' as const };
         const model = buildNetwork(narrowedSpec(variants[variant].spec, 32), options);
         const fused = fuseBatchNormRelu(model);
-        for (const m of [model, fused]) for (const layer of m.layers.slice(1)) kinds.add(layer.getClassName());
+        const inference = await buildInferenceModel(fused);
+        for (const m of [model, fused, inference]) for (const layer of m.layers.slice(1)) kinds.add(layer.getClassName());
+        inference.dispose();
         fused.dispose();
         model.dispose();
       }

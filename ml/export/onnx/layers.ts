@@ -161,6 +161,21 @@ const batchNormRelu: LayerToOnnx = (layer) => {
   layer.graph.node('Relu', [normalised], [layer.output]);
 };
 
+/**
+ * The inference graph's folded batch norm + ReLU (ml/layers/scaleShiftRelu.ts): max(0, x·s + t) per
+ * channel, from its 1×1 depthwise kernel (s) and bias (t), broadcast over NCHW as [C, 1, 1].
+ */
+const scaleShiftRelu: LayerToOnnx = (layer) => {
+  const kernel = weight(layer, 'depthwise_kernel');
+  const channels = kernel.shape[2]!;
+  if (kernel.shape[0] !== 1 || kernel.shape[1] !== 1 || kernel.shape[3] !== 1) throw unsupported(layer, `a depthwise kernel of shape [${kernel.shape.join(', ')}]`);
+  const scaled = layer.graph.uniqueName(`${layer.name}/scaled`);
+  layer.graph.node('Mul', [layer.inputs[0]!, layer.graph.floats(`${layer.name}/scale`, kernel.values, [channels, 1, 1])], [scaled]);
+  const shifted = layer.graph.uniqueName(`${layer.name}/shifted`);
+  layer.graph.node('Add', [scaled, layer.graph.floats(`${layer.name}/shift`, weight(layer, 'bias').values, [channels, 1, 1])], [shifted]);
+  layer.graph.node('Relu', [shifted], [layer.output]);
+};
+
 const reLU: LayerToOnnx = (layer) => {
   const maxValue = layer.config.maxValue;
   if (maxValue == null) {
@@ -261,12 +276,13 @@ const maskActivation: LayerToOnnx = (layer) => {
   throw unsupported(layer, `mask activation '${String(layer.config.kind)}'`);
 };
 
-/** Every layer kind the networks are built from (and the fused training layer), by tfjs class name. */
+/** Every layer kind the networks are built from (and the fused training layer, and the inference graph's), by tfjs class name. */
 export const onnxLayerExports: Record<string, LayerToOnnx> = {
   Conv2D: conv2d,
   ZeroPadding2D: zeroPadding2d,
   BatchNormalization: batchNormalization,
   BatchNormRelu: batchNormRelu,
+  ScaleShiftRelu: scaleShiftRelu,
   ReLU: reLU,
   Activation: activationLayer,
   Add: add,
