@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { readAll } from '../engine/read.js';
 import { throwIfDeviceError } from '../engine/webgpu.js';
+import { crossEntropyRows, softmaxRows, type Classifier } from '../infer/classifier.js';
 import { checkBatch, sequentialOrder, type DataSource } from './dataSource.js';
 import { crossEntropyPerImage } from './loss.js';
 import { accuracyOf, argmaxRows, confusionMatrix, type ConfusionMatrix } from './metrics.js';
@@ -45,7 +46,11 @@ export interface Evaluation {
   confusionMatrix: ConfusionMatrix;
 }
 
-export async function predictSource(model: tf.LayersModel, source: DataSource, options: PredictOptions): Promise<Predictions> {
+/**
+ * Every image of the source through the model (a tfjs model, or any Classifier: the same probabilities
+ * and losses, computed from its logits in JavaScript).
+ */
+export async function predictSource(model: tf.LayersModel | Classifier, source: DataSource, options: PredictOptions): Promise<Predictions> {
   checkChannelStats(options.normalization, source.imageShape[2]);
   const order = options.order ?? sequentialOrder(source.size);
   const batchSize = options.batchSize ?? 64;
@@ -62,6 +67,17 @@ export async function predictSource(model: tf.LayersModel, source: DataSource, o
   for await (const batch of prefetchOne(source.batches(order, batchSize))) {
     const count = Math.min(batchSize, order.length - done);
     checkBatch(source, batch, count);
+    if ('logits' in model) {
+      const logits = await model.logits(batch.images, count);
+      const probs = softmaxRows(logits, numClasses);
+      result.probabilities.set(probs, done * numClasses);
+      result.predicted.set(argmaxRows(probs, numClasses), done);
+      result.labels.set(batch.labels, done);
+      result.losses.set(crossEntropyRows(logits, batch.labels, numClasses), done);
+      for (let i = 0; i < count; i++) result.ids[done + i] = batch.ids ? batch.ids[i] : order[done + i];
+      done += count;
+      continue;
+    }
     const outputs = tf.tidy(() => {
       const x = imagesToTensor(batch.images, count, source.imageShape, options.normalization);
       // One batch per call: predict's default batchSize (32) would split and re-concatenate larger batches.

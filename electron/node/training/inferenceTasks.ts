@@ -7,15 +7,15 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { readAll } from '../../../ml/engine/read.js';
+import { softmaxRows, type Classifier } from '../../../ml/infer/classifier.js';
 import { buildInferenceModel } from '../../../ml/infer/inferenceModel.js';
+import { chooseClassifier } from '../../../ml/infer/onnxClassifier.js';
 import { perClassMetrics } from '../../../ml/analysis/confusion.js';
 import { AttentionInspector } from '../../../ml/inspect/masks.js';
 import { loadCheckpoint } from '../../../ml/train/checkpoint.js';
 import { CheckpointStore } from '../../../ml/train/checkpointStore.js';
 import { predictSource, summarizePredictions } from '../../../ml/train/evaluate.js';
 import type { ChannelStats } from '../../../ml/train/normalization.js';
-import { imagesToTensor } from '../../../ml/train/preprocess.js';
 import '../../../ml/model/index.js';
 import type { ImageMasks, RunEvaluation } from '../../common/contract/runs.js';
 import { StudioError } from '../../common/errors.js';
@@ -41,8 +41,12 @@ export interface LoadedRunModel {
   checkpoint: string;
   /** The trained network as checkpointed (exports start from it). */
   model: tf.LayersModel;
-  /** Its inference graph (batch norms folded): what predictions, evaluations and masks run on. */
+  /** Its inference graph (batch norms folded): what masks run on, and predictions where ONNX Runtime is not used. */
   inference: tf.LayersModel;
+  /** What predictions and evaluations run on: the inference graph in tfjs, or in ONNX Runtime (onnxClassifier.ts). */
+  classifier: Classifier;
+  /** Why that engine, in words. */
+  engineReason: string;
   normalization: ChannelStats;
   channels: 1 | 3;
   inspector: AttentionInspector | null;
@@ -54,6 +58,7 @@ export class RunModels {
   constructor(
     private readonly db: Db,
     private readonly workspace: string,
+    private readonly engine: { backend: string; threads: number } = { backend: tf.getBackend(), threads: 1 },
   ) {}
 
   async get(runId: number): Promise<LoadedRunModel> {
@@ -67,11 +72,16 @@ export class RunModels {
     const loaded = await loadCheckpoint(latest.path);
     loaded.snapshot.optimizer.slots.forEach((s) => s.tensor.dispose());
     const channels = (loaded.model.inputs[0]!.shape[3] ?? 3) as 1 | 3;
+    const inference = await buildInferenceModel(loaded.model);
+    const size = run.config.imageSize;
+    const choice = await chooseClassifier(inference, [size, size, channels], loaded.snapshot.normalization, this.engine);
     const entry: LoadedRunModel = {
       run,
       checkpoint: latest.path,
       model: loaded.model,
-      inference: await buildInferenceModel(loaded.model),
+      inference,
+      classifier: choice.classifier,
+      engineReason: choice.reason,
       normalization: loaded.snapshot.normalization,
       channels,
       inspector: null,
@@ -83,6 +93,7 @@ export class RunModels {
   evict(runId: number): void {
     const cached = this.cache.get(runId);
     if (cached) {
+      void cached.classifier.dispose();
       cached.model.dispose();
       cached.inference.dispose();
     }
@@ -101,7 +112,7 @@ export async function evaluateRun(db: Db, models: RunModels, runId: number, spli
   if (images.length === 0) throw new StudioError('conflict', `Run ${runId} has no ${split} images in its snapshot`, { field: 'split' });
   await ensureTrainingCache(db, images.map((i) => i.imageId), run.config.imageSize, onProgress);
   const source = new RunDataSource(db, images, run.classNames.length, run.config.imageSize, loaded.channels);
-  const predictions = await predictSource(loaded.inference, source, { normalization: loaded.normalization, batchSize: 128 });
+  const predictions = await predictSource(loaded.classifier, source, { normalization: loaded.normalization, batchSize: 128 });
   const k = run.classNames.length;
   replacePredictions(
     db,
@@ -165,11 +176,8 @@ const PREDICT_DECODE_CONCURRENCY = 8;
 
 /** Probabilities for a batch of the run's input pixels, one row per image, on the inference graph. */
 async function predictBatch(loaded: LoadedRunModel, batch: Uint8Array, count: number): Promise<Float32Array[]> {
-  const size = loaded.run.config.imageSize;
   const k = loaded.run.classNames.length;
-  const [probs] = (await readAll([
-    tf.tidy(() => tf.softmax(loaded.inference.predict(imagesToTensor(batch, count, [size, size, loaded.channels], loaded.normalization)) as tf.Tensor)),
-  ])) as [Float32Array];
+  const probs = softmaxRows(await loaded.classifier.logits(batch, count), k);
   return Array.from({ length: count }, (_, i) => probs.subarray(i * k, (i + 1) * k));
 }
 

@@ -34,9 +34,9 @@ if (data.kind === 'measure') {
 } else {
   const requested = data.backend && isBackendName(data.backend) ? data.backend : chooseBackend(await probeBackends()).name;
   if (!requested) throw new Error('No tfjs backend can run here');
-  await initBackend(requested, data.threads ? { threads: data.threads } : {});
+  const backend = await initBackend(requested, data.threads ? { threads: data.threads } : {});
   const db = openWorkspaceDb(data.workspace);
-  const models = new RunModels(db, data.workspace);
+  const models = new RunModels(db, data.workspace, { backend: backend.name, threads: backend.threads });
   // One request at a time: tfjs work is synchronous anyway, and order keeps results predictable.
   let queue = Promise.resolve();
   port.on('message', (request: InferenceRequest) => {
