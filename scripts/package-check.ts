@@ -20,8 +20,11 @@ import { packageOutDir, payloadDir, payloadRecordFile, projectRoot, type Payload
 import { extractPayload, loadNativeModules, payloadInfo, type InfoReport } from './package/payload.js';
 import { readFuses, writeStandInElectron, type FuseName } from './package/standInElectron.js';
 
-/** The most the Linux package's resources/ may take; it was 429 MiB before the file lists. */
-const BUDGET_BYTES = 90 * 2 ** 20;
+/**
+ * The most the Linux package's resources/ may take; it was 429 MiB before the file lists, 57 MiB after
+ * them, and ONNX Runtime (the CPU inference engine and the export's check) adds 44 MiB.
+ */
+const BUDGET_BYTES = 110 * 2 ** 20;
 
 /** The tfjs packages the studio imports, directly or through @tensorflow/tfjs. */
 const tfjsPackages = [

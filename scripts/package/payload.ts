@@ -49,7 +49,8 @@ export function payloadInfo(payload: string, env: NodeJS.ProcessEnv = {}): InfoR
 
 /**
  * Loads each native module from the payload and makes it work once: SQLite answers a query, sharp
- * encodes an image with libvips, Dawn's addon loads (finding a GPU is not asked for), tfjs-node's
+ * encodes an image with libvips, ONNX Runtime runs a one-node model, Dawn's addon loads (finding a GPU
+ * is not asked for), tfjs-node's
  * binding when they are installed. Returns one line per module, ending with where Node found it.
  */
 export function loadNativeModules(payload: string, modules: { dawn: boolean; tfjsNode: boolean }): string[] {
@@ -65,6 +66,19 @@ export function loadNativeModules(payload: string, modules: { dawn: boolean; tfj
     const sharp = require('sharp');
     const png = await sharp({ create: { width: 4, height: 4, channels: 3, background: '#3a6' } }).png().toBuffer();
     lines.push('sharp: libvips ' + sharp.versions.vips + ', a ' + png.length + '-byte PNG, from ' + require.resolve('sharp'));
+    // ONNX Runtime runs a one-node model written with onnx-proto, both as the payload has them.
+    const ort = require('onnxruntime-node');
+    const { onnx } = require('onnx-proto');
+    const tensorType = { tensorType: { elemType: 1, shape: { dim: [{ dimValue: 2 }] } } };
+    const model = onnx.ModelProto.encode(onnx.ModelProto.create({
+      irVersion: 8, opsetImport: [{ domain: '', version: 17 }],
+      graph: { name: 'g', node: [{ opType: 'Relu', input: ['x'], output: ['y'] }], input: [{ name: 'x', type: tensorType }], output: [{ name: 'y', type: tensorType }] },
+    })).finish();
+    const session = await ort.InferenceSession.create(model);
+    const y = (await session.run({ x: new ort.Tensor('float32', Float32Array.from([-1, 2]), [2]) })).y.data;
+    if (y[0] !== 0 || y[1] !== 2) throw new Error('ONNX Runtime computed ' + Array.from(y));
+    await session.release();
+    lines.push('onnxruntime-node: ONNX Runtime ' + ort.env.versions.common + ' ran a model, from ' + require.resolve('onnxruntime-node'));
     if (${modules.dawn}) {
       const dawn = await import(pathToFileURL(require.resolve('webgpu')).href);
       if (typeof dawn.create !== 'function') throw new Error('webgpu loaded without create()');
