@@ -18,12 +18,20 @@ test('trains lite-16 from the form and shows curves, confusion matrix and masks 
   await form.getByLabel('Model').selectOption('lite-16');
   // 10 classes, RGB: the registry's count.
   await expect(page.getByTestId('model-params')).toHaveText('68,122');
-  await expect(page.getByTestId('time-estimate')).toContainText('measured after the first epoch');
   await form.getByLabel('Input size').fill('16');
+  // lite-16 at 16x16: a quarter of its 8.1 M multiply-adds at 32x32.
+  await expect(page.getByTestId('model-macs')).toHaveText('2.0 M');
+  // Before any run of the model, a few timed steps give the estimate.
+  await expect(page.getByTestId('time-estimate')).toContainText(/img\/s on wasm, measured just now/, { timeout: 90_000 });
   await form.getByLabel('Epochs').fill('2');
   await form.getByLabel('Batch size').fill('50');
   await form.getByLabel('Learning rate').fill('0.05');
   await form.getByLabel('Random crop padding (px)').fill('2');
+  // A time budget says how many of the epochs fit at the measured speed; cleared again for this run.
+  await form.getByLabel('Time budget (minutes, optional)').fill('1');
+  await expect(page.getByTestId('budget-epochs')).toContainText(/about \d+ of 2 epochs fit in 1 min/);
+  await form.getByLabel('Time budget (minutes, optional)').fill('');
+  await expect(page.getByTestId('budget-epochs')).toHaveCount(0);
   await expect(page.getByTestId('train-backend')).not.toBeEmpty();
   await form.getByRole('button', { name: 'Start training' }).click();
 

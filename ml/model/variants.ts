@@ -65,37 +65,49 @@ function cifarSpec(options: {
 
 export const variants = {
   attention56: {
-    doc: 'Attention-56, ImageNet layout of the official Caffe prototxt (224×224, modules 1/1/1, widths 256/512/1024/2048). 31.81 M parameters with 1000 classes; paper: 31.9 M, 6.3 GMACs.',
+    // ImageNet layout of the official Caffe prototxt (modules 1/1/1, widths 256/512/1024/2048): 31.81 M
+    // parameters with 1000 classes (paper 31.9 M), 6.27 GMACs at 224 (spec §3.1).
+    doc: 'The paper\'s network for large photos (Attention-56, the ImageNet version), meant for 224×224 input and a GPU: about 190 times the work of lite-32 per image at that size.',
     nominalInputShape: [224, 224, 3],
     spec: imagenetSpec([1, 1, 1]),
   },
   attention92: {
-    doc: 'Attention-92, ImageNet layout of the official Caffe prototxt (224×224, modules 1/2/3). 52.47 M parameters with 1000 classes (the paper says 51.3 M); evaluated at 320×320 in the paper.',
+    // ImageNet layout, modules 1/2/3: 52.47 M parameters with 1000 classes (paper 51.3 M), 10.53 GMACs at 224.
+    doc: 'The paper\'s larger network for photos (Attention-92): more attention modules than attention56 and about 1.7 times its work; for a GPU.',
     nominalInputShape: [224, 224, 3],
     spec: imagenetSpec([1, 2, 3]),
   },
   'attention56-cifar': {
-    doc: 'Attention-56 for 32×32 images, the spec §3.2 reconstruction of the paper\'s CIFAR net: 16-channel 3×3 stem, widths 64/128/256, 1 module per stage, mask depths 3/2/1. 1.03 M parameters with 10 classes.',
+    // The spec §3.2 reconstruction of the paper's CIFAR net: 16-channel 3×3 stem, widths 64/128/256, 1 module
+    // per stage, mask depths 3/2/1; 1.03 M parameters with 10 classes, 122.8 M MACs at 32×32.
+    doc: 'The paper\'s network for small images (Attention-56 as trained on CIFAR-10): about 4 times the work of lite-32 per image, for a little more accuracy.',
     nominalInputShape: [32, 32, 3],
     spec: cifarSpec({ stemFilters: 16, stemStrides: 1, widths: [64, 128, 256], modules: 1, maskDepths: [3, 2, 1] }),
   },
   'attention92-cifar': {
-    doc: 'Attention-92 for 32×32 images (spec §3.2): as attention56-cifar with 2 modules per stage (equal m, as the paper\'s depth formula 36m + 20 implies). 1.84 M parameters with 10 classes; paper: 1.9 M.',
+    // As attention56-cifar with 2 modules per stage (the paper's depth formula 36m + 20): 1.84 M parameters
+    // with 10 classes (paper 1.9 M), spec §3.2.
+    doc: 'Attention-92 for small images: two attention modules per stage, about twice the work of attention56-cifar per image.',
     nominalInputShape: [32, 32, 3],
     spec: cifarSpec({ stemFilters: 16, stemStrides: 1, widths: [64, 128, 256], modules: 2, maskDepths: [3, 2, 1] }),
   },
   'lite-32': {
-    doc: 'Attention-56-lite, the recommended CPU model (spec §3.3): the paper\'s topology with widths 32/64/128, mask depths 3/2/1, stage 1 at full resolution. 0.263 M parameters (RGB, 10 classes).',
+    // Attention-56-lite (spec §3.3): the paper's topology with widths 32/64/128, mask depths 3/2/1, stage 1 at
+    // full resolution; 0.263 M parameters (RGB, 10 classes), 31.4 M MACs at 32×32.
+    doc: 'The recommended model without a GPU: the paper\'s design with a quarter of its channels. A good first choice for small images, and for photos at 32 to 64 px.',
     nominalInputShape: [32, 32, 3],
     spec: cifarSpec({ stemFilters: 16, stemStrides: 1, widths: [32, 64, 128], modules: 1, maskDepths: [3, 2, 1] }),
   },
   'lite-16': {
-    doc: 'Attention-56-lite with widths 16/32/64 (spec §3.3): the smallest faithful variant, for quick experiments. 0.068 M parameters.',
+    // Widths 16/32/64 (spec §3.3): 0.068 M parameters, 8.1 M MACs at 32×32.
+    doc: 'The smallest version of the lite model: for quick experiments and for checking that everything works before a longer run.',
     nominalInputShape: [32, 32, 3],
     spec: cifarSpec({ stemFilters: 16, stemStrides: 1, widths: [16, 32, 64], modules: 1, maskDepths: [3, 2, 1] }),
   },
   'lite-32-fast': {
-    doc: 'lite-32 with a stride-2 stem (stages at input/2, /4, /8) and mask depths 2/1/0: about 4× fewer MACs, at a cost of roughly 2 points of accuracy reported for downsampling before stage 1 (spec §3.3). 0.245 M parameters.',
+    // A stride-2 stem (stages at input/2, /4, /8), mask depths 2/1/0: 0.245 M parameters, 8.1 M MACs at 32×32;
+    // about 2 points of accuracy reported for downsampling before stage 1 (spec §3.3).
+    doc: 'lite-32 that halves the image first: about 4 times less work per image, usually a couple of points less accurate.',
     nominalInputShape: [32, 32, 3],
     spec: cifarSpec({ stemFilters: 16, stemStrides: 2, widths: [32, 64, 128], modules: 1, maskDepths: [2, 1, 0] }),
   },

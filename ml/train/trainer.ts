@@ -138,13 +138,14 @@ function yieldToEventLoop(): Promise<void> {
 
 export class Trainer {
   readonly model: tf.LayersModel;
-  readonly config: TrainingConfig;
+  /** The run's configuration; `retarget` may change its epochs (and with them the schedule). */
+  config: TrainingConfig;
   readonly batchesPerEpoch: number;
-  readonly totalSteps: number;
+  totalSteps: number;
   private readonly options: TrainerOptions;
   private readonly params: TrainableParam[];
   private readonly optimizer: Optimizer;
-  private readonly schedule: LearningRateSchedule;
+  private schedule: LearningRateSchedule;
   private readonly throughput = new ThroughputMeter();
   private normalizationStats: ChannelStats | undefined;
   private currentPosition: TrainingPosition;
@@ -194,6 +195,20 @@ export class Trainer {
       this.optimizer.setState(this.params, options.resume.optimizer);
       this.currentPosition = { ...options.resume.position };
     }
+  }
+
+  /**
+   * Changes the run's length to `epochs` from the next batch on, with the learning-rate schedule laid
+   * over the new length (so a run fitted to a time budget still warms up and anneals within it). The
+   * epoch in progress stays: `epochs` must exceed the epochs already completed.
+   */
+  retarget(epochs: number): void {
+    if (!(Number.isInteger(epochs) && epochs > this.currentPosition.epoch)) {
+      throw new Error(`A run at epoch ${this.currentPosition.epoch} cannot be retargeted to ${epochs} epochs.`);
+    }
+    this.config = { ...this.config, epochs };
+    this.totalSteps = this.batchesPerEpoch * epochs;
+    this.schedule = createSchedule(this.config.schedule, { stepsPerEpoch: this.batchesPerEpoch, totalSteps: this.totalSteps });
   }
 
   get state(): TrainerState {

@@ -2,8 +2,9 @@
 import { describe, expect, it } from 'vitest';
 import { colormapNames, colormapTable, moduleLabel } from '../../renderer/src/lib/colormaps.js';
 import { alignSeries } from '../../renderer/src/lib/curves.js';
-import { estimateTraining } from '../../renderer/src/lib/estimate.js';
+import { epochsWithinBudget, estimateFromSteps, estimateTraining } from '../../renderer/src/lib/estimate.js';
 import { compactCount, duration, percent } from '../../renderer/src/lib/format.js';
+import { defaultExportFolder, describeExportCheck } from '../../renderer/src/lib/modelExport.js';
 import { runToInspect } from '../../renderer/src/lib/runChoice.js';
 import type { RunSummary } from '../../electron/common/contract/index.js';
 
@@ -32,6 +33,29 @@ describe('estimateTraining', () => {
     const estimate = estimateTraining(measured, { imageSize: 32, epochs: 1, trainImages: 800, valImages: 0 })!;
     expect(estimate.imagesPerSecond).toBeCloseTo(25);
     expect(estimate.basis).toMatch(/scaled from 100 img\/s at 16×16/);
+  });
+});
+
+describe('estimateFromSteps and epochsWithinBudget', () => {
+  const speed = { backend: 'wasm', trainImagesPerSecond: 100, inferImagesPerSecond: 300, source: 'measured' as const };
+
+  it('says nothing without a measurement', () => {
+    expect(estimateFromSteps(null, { epochs: 2, trainImages: 800, valImages: 100, batchSize: 50 })).toBeNull();
+  });
+
+  it('counts whole batches, validation at the inference speed, and the margin for loading images', () => {
+    // 800 images in batches of 64: 12 whole batches (768 images) are trained per epoch.
+    const estimate = estimateFromSteps(speed, { epochs: 2, trainImages: 800, valImages: 300, batchSize: 64 })!;
+    expect(estimate.seconds).toBeCloseTo((2 * (768 / 100 + 300 / 300)) / 0.85);
+    expect(estimate.basis).toBe('100 img/s on wasm, measured just now');
+    expect(estimateFromSteps({ ...speed, source: 'cached' }, { epochs: 1, trainImages: 100, valImages: 0, batchSize: 50 })!.basis).toContain('measured earlier');
+  });
+
+  it('fits whole epochs in a budget, at least one and at most those asked for', () => {
+    const estimate = { seconds: 600, imagesPerSecond: 100, basis: '' }; // 10 epochs of a minute each
+    expect(epochsWithinBudget(estimate, 10, 3.5)).toBe(3);
+    expect(epochsWithinBudget(estimate, 10, 60)).toBe(10);
+    expect(epochsWithinBudget(estimate, 10, 0.1)).toBe(1);
   });
 });
 
@@ -88,5 +112,20 @@ describe('runToInspect', () => {
 
   it('is null when no run has finished an epoch', () => {
     expect(runToInspect([run(1, 0)], 1, null)).toBeNull();
+  });
+});
+
+describe('model export helpers', () => {
+  it('proposes <workspace>/exports/run-<id> in the workspace path\'s own separator', () => {
+    expect(defaultExportFolder('/home/me/studio/flowers', 3)).toBe('/home/me/studio/flowers/exports/run-3');
+    expect(defaultExportFolder('/home/me/studio/flowers/', 3)).toBe('/home/me/studio/flowers/exports/run-3');
+    expect(defaultExportFolder('C:\\Users\\me\\flowers', 12)).toBe('C:\\Users\\me\\flowers\\exports\\run-12');
+    expect(defaultExportFolder(null, 1)).toBe('');
+  });
+
+  it('names the file, the runtime and the agreement of a check', () => {
+    expect(describeExportCheck({ format: 'onnx', runtime: 'onnxruntime-node 1.30.0 (CPU)', images: 100, samePredictions: 100, maxProbabilityDifference: 3.14e-7 })).toBe(
+      'model.onnx in onnxruntime-node 1.30.0 (CPU): 100 of 100 predictions equal, probabilities within 3.1e-7',
+    );
   });
 });

@@ -210,7 +210,8 @@ export interface DatasetChanged {
 
 const id = z.number().int().positive();
 const ids = z.array(id).min(1).max(1_000_000);
-const className = z
+/** A class name as the user types it: it becomes a folder name when the dataset is exported. */
+export const classNameSchema = z
   .string()
   .trim()
   .min(1, 'a class name cannot be empty')
@@ -301,8 +302,8 @@ export const datasetMethods = {
     z.strictObject({ imageIds: ids, state: z.enum(labelStates) }),
     'Marks images ok, unsure or excluded as one undoable edit.',
   ),
-  addClass: method<ClassCount>()(z.strictObject({ name: className }), 'Creates an empty class.'),
-  renameClass: method<ClassCount>()(z.strictObject({ classId: id, name: className }), 'Renames a class.'),
+  addClass: method<ClassCount>()(z.strictObject({ name: classNameSchema }), 'Creates an empty class.'),
+  renameClass: method<ClassCount>()(z.strictObject({ classId: id, name: classNameSchema }), 'Renames a class.'),
   mergeClasses: method<ClassCount>()(
     z.strictObject({ sourceIds: ids, targetId: id }),
     'Moves every image of the source classes into the target class and deletes the sources.',

@@ -8,12 +8,14 @@ import { appMethods } from './app.js';
 import { workspaceMethods } from './workspace.js';
 import { datasetMethods } from './dataset.js';
 import { runMethods } from './runs.js';
+import { tryMethods } from './tryModel.js';
 import type { StudioEvents } from './events.js';
 
 export * from './app.js';
 export * from './workspace.js';
 export * from './dataset.js';
 export * from './runs.js';
+export * from './tryModel.js';
 export * from './events.js';
 export * from '../channels.js';
 
@@ -22,6 +24,7 @@ export const methods = {
   ...workspaceMethods,
   ...datasetMethods,
   ...runMethods,
+  ...tryMethods,
 } as const;
 
 export type Methods = typeof methods;

@@ -152,6 +152,31 @@ export interface ImageMasks {
   masks: ModuleMask[];
 }
 
+/** What `exportModel` writes: 'both' is TensorFlow.js and ONNX. */
+export const modelExportFormats = ['tfjs', 'onnx', 'both'] as const;
+export type ModelExportFormat = (typeof modelExportFormats)[number];
+
+/** How one exported format, loaded by its stock runtime, compared with the studio's stored predictions. */
+export interface ModelExportCheck {
+  format: 'tfjs' | 'onnx';
+  /** The runtime that loaded the files, e.g. "onnxruntime-node 1.30.0 (CPU)". */
+  runtime: string;
+  images: number;
+  /** Images whose top-1 class matched the stored prediction (all of them, or the export fails). */
+  samePredictions: number;
+  maxProbabilityDifference: number;
+}
+
+export interface ModelExportReport {
+  runId: number;
+  /** The absolute folder the export was written to. */
+  folder: string;
+  files: string[];
+  /** The split whose stored predictions the export reproduced (validation, unless the run has none). */
+  split: 'train' | 'val' | 'test';
+  checks: ModelExportCheck[];
+}
+
 export interface MeasuredSpeed {
   runId: number;
   /** Training images per second of that run's last epoch. */
@@ -161,12 +186,23 @@ export interface MeasuredSpeed {
   backend: string | null;
 }
 
+/** How fast a run of one model, size and batch would train here, before any run of it. */
+export interface SpeedEstimate {
+  backend: string;
+  trainImagesPerSecond: number;
+  inferImagesPerSecond: number;
+  /** Measured now (a few steps, seconds) or taken from this machine's cache of measurements. */
+  source: 'measured' | 'cached';
+}
+
 export interface ModelInfo {
   name: string;
   doc: string;
   nominalInputShape: [number, number, number];
   /** Trainable parameters for the requested class count and channels. */
   params: number;
+  /** Multiply-accumulates per image at the requested input size. */
+  macs: number;
   /** The speed the engine measured for this variant in this workspace's latest run of it, if any. */
   measured: MeasuredSpeed | null;
 }
@@ -174,12 +210,26 @@ export interface ModelInfo {
 const page = { limit: z.number().int().min(1).max(5000).default(100) };
 
 export const runMethods = {
+  estimateSpeed: method<SpeedEstimate>()(
+    z.strictObject({
+      model: z.string().min(1).max(64),
+      imageSize: z.number().int().min(8).max(512),
+      batchSize: z.number().int().min(1).max(1024),
+      channels: z.union([z.literal(1), z.literal(3)]).default(3),
+      numClasses: z.number().int().min(2).max(100_000).default(10),
+    }),
+    'Training and inference speed of a model, size and batch on the backend a run would use: cached, or measured in a few steps.',
+  ),
   createRun: method<RunSummary>()(
     z.strictObject({ name: z.string().trim().max(200).optional(), config: runConfigSchema }),
     'Creates a run from a snapshot of the current labels and splits, and queues it for training.',
   ),
   listModels: method<ModelInfo[]>()(
-    z.strictObject({ numClasses: z.number().int().min(2).max(100_000).default(10), channels: z.union([z.literal(1), z.literal(3)]).default(3) }),
+    z.strictObject({
+      numClasses: z.number().int().min(2).max(100_000).default(10),
+      channels: z.union([z.literal(1), z.literal(3)]).default(3),
+      imageSize: z.number().int().min(8).max(512).default(32),
+    }),
     'The model variants with their parameter counts and the last measured training speed of each.',
   ),
   listRuns: method<RunSummary[]>()(z.strictObject({}), 'Every run of the workspace, newest first.'),
@@ -218,6 +268,15 @@ export const runMethods = {
   latestMasks: method<RunMasksEvent | null>()(
     z.strictObject({ runId }),
     "The latest attention-mask frames of the run's validation panel (what run.masks sent last), or null before the first epoch.",
+  ),
+  exportModel: method<ModelExportReport>()(
+    z.strictObject({
+      runId,
+      /** Absolute path of a new or empty folder, or of an earlier export (replaced); default `<workspace>/exports/run-<id>`. */
+      folder: z.string().trim().min(1).max(4096).optional(),
+      format: z.enum(modelExportFormats).default('both'),
+    }),
+    "Exports the run's model (TensorFlow.js and/or ONNX, labels, preprocessing, a README); each format is loaded by its stock runtime and must reproduce the run's validation predictions before the folder is written.",
   ),
   imageMasks: method<ImageMasks>()(
     z.strictObject({ runId, imageId: z.number().int().positive() }),

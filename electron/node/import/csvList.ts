@@ -36,17 +36,28 @@ export async function readCsvList(csvPath: string): Promise<{ path: string; labe
   return list;
 }
 
-/** Rows are read wherever they lead, links included: the user named each file. Links are counted. */
-export async function* csvEntries(csvPath: string, signal?: AbortSignal, tally: WalkTally = emptyTally()): AsyncGenerator<ImportEntry> {
-  for (const row of await readCsvList(csvPath)) {
+/** Files named one by one are read wherever they lead, links included: the user named each file. Links are counted. */
+export async function* listedEntries(
+  rows: Iterable<{ path: string; label: string | null; where?: string }>,
+  signal?: AbortSignal,
+  tally: WalkTally = emptyTally(),
+): AsyncGenerator<ImportEntry> {
+  for (const row of rows) {
     if (signal?.aborted) return;
+    const where = row.where ? ` (${row.where})` : '';
     try {
       const info = await stat(row.path);
       if ((await lstat(row.path)).isSymbolicLink()) tally.linksFollowed++;
       if (info.isFile()) yield { kind: 'file', path: row.path, label: row.label, size: info.size, mtimeMs: Math.trunc(info.mtimeMs) };
-      else yield { kind: 'skip', path: row.path, reason: `not a regular file (line ${row.line} of ${csvPath})` };
+      else yield { kind: 'skip', path: row.path, reason: `not a regular file${where}` };
     } catch (error) {
-      yield { kind: 'skip', path: row.path, reason: `${fileSystemReason(error)} (line ${row.line} of ${csvPath})` };
+      yield { kind: 'skip', path: row.path, reason: `${fileSystemReason(error)}${where}` };
     }
   }
+}
+
+/** A CSV's rows as import entries, each skip naming its line. */
+export async function* csvEntries(csvPath: string, signal?: AbortSignal, tally: WalkTally = emptyTally()): AsyncGenerator<ImportEntry> {
+  const rows = (await readCsvList(csvPath)).map((row) => ({ ...row, where: `line ${row.line} of ${csvPath}` }));
+  yield* listedEntries(rows, signal, tally);
 }

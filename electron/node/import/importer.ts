@@ -21,14 +21,16 @@ import { provisionalSplit, provisionalStrata, rebalanceSplits, refuseIfTestLocke
 import { statement } from '../storage/statements.js';
 import { insertThumbnail } from '../storage/thumbnails.js';
 import { insertCachedPixels } from '../storage/trainingCache.js';
-import { csvEntries } from './csvList.js';
+import { csvEntries, listedEntries } from './csvList.js';
 import { BadImageError, defaultDecodeOptions, prepareImage, type PreparedImage } from './decode.js';
 import { emptyTally, fileSystemReason, requireFolder, walkFolder, type ImportEntry } from './walk.js';
 
 export interface ImportOptions {
-  /** The folder with one subfolder per class; with `csv`, only used in the report. */
+  /** The folder with one subfolder per class; with `csv` or `files`, only used in the report. */
   folder: string;
   csv?: string;
+  /** Files named one by one, each with its label (null: unlabelled), instead of a folder walk. */
+  files?: { path: string; label: string | null }[];
   /** The workspace folder: never imported from, even when it sits inside `folder`. */
   workspace: string;
   /**
@@ -64,18 +66,23 @@ export async function importImages(db: Db, options: ImportOptions): Promise<Impo
   const batchSize = options.batchSize ?? 256;
   const signal = options.signal;
   const folder = path.resolve(options.folder);
-  if (!options.csv) await requireFolder(folder);
+  const listed = options.files?.map((file) => ({ path: path.resolve(file.path), label: file.label }));
+  if (!options.csv && !listed) await requireFolder(folder);
   const chosenSplit = options.split ?? null;
   if (chosenSplit === 'test') refuseIfTestLocked(db, 'importing a folder as the test split would add to it', 1);
   const tally = emptyTally();
   const entries = options.csv
     ? csvEntries(path.resolve(options.csv), signal, tally)
-    : walkFolder(folder, { ignore: [options.workspace], signal, tally });
+    : listed
+      ? listedEntries(listed, signal, tally)
+      : walkFolder(folder, { ignore: [options.workspace], signal, tally });
+  // The import's record names what was imported: the CSV, the one file named, or the folder.
+  const source = options.csv ? path.resolve(options.csv) : listed?.length === 1 ? listed[0]!.path : folder;
 
   const split = splitSettings(db);
   // Held by this process while it runs: killed part-way, it is marked interrupted by whoever looks next.
   const owner = new WorkspaceOwner(db);
-  const importId = beginImport(db, options.csv ? path.resolve(options.csv) : folder, owner.register(), chosenSplit);
+  const importId = beginImport(db, source, owner.register(), chosenSplit);
   const skipped: SkippedFile[] = [];
   const duplicateFiles: DuplicateFile[] = [];
   const conflicts: DuplicateFile[] = [];
@@ -338,7 +345,7 @@ export async function importImages(db: Db, options: ImportOptions): Promise<Impo
       duplicateFiles,
       conflicts,
       skipped,
-      links: { policy: options.csv ? 'as-listed' : 'inside-folder', followed: tally.linksFollowed, outside: tally.linksOutside },
+      links: { policy: options.csv || listed ? 'as-listed' : 'inside-folder', followed: tally.linksFollowed, outside: tally.linksOutside },
       hidden: { count: tally.hidden, examples: tally.hiddenExamples },
       classes: countsByClassName(db),
       cancelled: signal?.aborted ?? false,

@@ -28,7 +28,8 @@ async function firstReadable(paths: string[]): Promise<Buffer | null> {
   return null;
 }
 
-async function encode(bytes: Buffer, maxSide: number): Promise<Omit<ImagePreview, 'imageId' | 'fromOriginal'>> {
+/** An image's bytes re-encoded at most `maxSide` on its longer side (EXIF orientation applied, never enlarged). */
+export async function encodePreview(bytes: Buffer, maxSide: number): Promise<Omit<ImagePreview, 'imageId' | 'fromOriginal'>> {
   const sniffed = sniffFormat(bytes);
   if (!sniffed.supported) throw new Error(`not a supported image (${sniffed.format ?? 'unknown content'})`);
   let pipeline: Sharp;
@@ -50,7 +51,7 @@ export async function imagePreview(db: Db, imageId: number, maxSide: number): Pr
   const bytes = await firstReadable(sourcePathsOf(db, imageId));
   if (bytes) {
     try {
-      return { imageId, fromOriginal: true, ...(await encode(bytes, maxSide)) };
+      return { imageId, fromOriginal: true, ...(await encodePreview(bytes, maxSide)) };
     } catch {
       // a file changed into something unreadable since the import: show what the import kept
     }

@@ -8,8 +8,9 @@ import os from 'node:os';
 import { automaticCandidates, chooseBackend, type MeasuredSpeeds } from '../../../ml/engine/backends.js';
 import { isVariantName, variantNames } from '../../../ml/model/index.js';
 import type { DoctorBackend, DoctorReport } from '../../common/contract/app.js';
+import type { SpeedEstimate } from '../../common/contract/runs.js';
 import { StudioError } from '../../common/errors.js';
-import { cachedBackendProbes, candidateProbes, measureInWorker, SpeedCache, speedKey } from '../training/backendChoice.js';
+import { cachedBackendProbes, candidateProbes, chooseRunBackend, measureInWorker, SpeedCache, speedKey } from '../training/backendChoice.js';
 import type { ServiceContext } from './context.js';
 
 export interface DoctorOptions {
@@ -66,8 +67,35 @@ export async function runDoctor(ctx: Pick<ServiceContext, 'forcedBackend' | 'ele
   };
 }
 
+/**
+ * How fast a run would train, before any run of the model: the backend a run would use (forced, the
+ * only candidate, or the fastest measured), then its cached speed for this model, size and batch, or a
+ * measurement of a few steps (seconds) that fills the cache.
+ */
+export async function estimateSpeed(
+  ctx: Pick<ServiceContext, 'forcedBackend' | 'threads'>,
+  args: { model: string; imageSize: number; batchSize: number; channels: 1 | 3; numClasses: number },
+  cache = new SpeedCache(),
+): Promise<SpeedEstimate> {
+  if (!isVariantName(args.model)) {
+    throw new StudioError('invalid_argument', `model: "${args.model}" is not a model variant (choose ${variantNames.join(', ')})`, { field: 'model' });
+  }
+  const run = { model: args.model, imageSize: args.imageSize, channels: args.channels, batchSize: args.batchSize, numClasses: args.numClasses, seconds: 3, maxSteps: 5 };
+  const choice = await chooseRunBackend({ forced: ctx.forcedBackend, run, cache, ...(ctx.threads ? { threads: ctx.threads } : {}) });
+  if (!choice.name) throw new StudioError('unavailable', `No backend can train here: ${choice.reason}`);
+  const probe = candidateProbes(await cachedBackendProbes()).find((p) => p.name === choice.name)!;
+  const key = speedKey(probe, run);
+  const cached = cache.get(key);
+  if (cached) return { backend: choice.name, trainImagesPerSecond: cached.trainImagesPerSecond, inferImagesPerSecond: cached.inferImagesPerSecond, source: 'cached' };
+  const outcome = await measureInWorker(choice.name, run, { timeoutMs: 120_000, ...(ctx.threads ? { threads: ctx.threads } : {}) });
+  if (!outcome.ok) throw new StudioError('unavailable', `Could not measure ${args.model} on ${choice.name}: ${outcome.error}`);
+  cache.set(key, outcome.result);
+  return { backend: choice.name, trainImagesPerSecond: outcome.result.trainImagesPerSecond, inferImagesPerSecond: outcome.result.inferImagesPerSecond, source: 'measured' };
+}
+
 export function doctorHandlers(ctx: ServiceContext) {
   return {
+    estimateSpeed: (args: { model: string; imageSize: number; batchSize: number; channels: 1 | 3; numClasses: number }) => estimateSpeed(ctx, args),
     doctor: (args: { model: string; imageSize: number; channels: 1 | 3; batchSize: number; timeoutSeconds: number }) =>
       runDoctor(ctx, {
         ...args,

@@ -86,3 +86,11 @@ describe('runs service: models and mask frames', () => {
     expect(evaluation.perClass[0]).toMatchObject({ name: 'cat', precision: 1, recall: 0.8, support: 5 });
   });
 });
+
+describe('runs service: model export arguments', () => {
+  it('refuses a relative folder, an unknown format and an unknown run before any work', async () => {
+    await expect(call('exportModel', { runId, folder: 'exports/mine' })).rejects.toMatchObject({ code: 'invalid_argument', field: 'folder' });
+    await expect(call('exportModel', { runId, format: 'pt' })).rejects.toMatchObject({ code: 'invalid_argument' });
+    await expect(call('exportModel', { runId: 9999 })).rejects.toMatchObject({ code: 'not_found' });
+  });
+});

@@ -7,9 +7,11 @@ import { mostConfusedPairs } from '../../../ml/analysis/confusion.js';
 import { findLabelIssues } from '../../../ml/analysis/confidentLearning.js';
 import { accuracyOf, confusionMatrix, perClassMetrics } from '../../../ml/analysis/confusion.js';
 import { regressionDiff } from '../../../ml/analysis/ranking.js';
+import path from 'node:path';
 import { maskModuleNames, parameterCount, variantCatalog } from '../../../ml/model/catalog.js';
 import { isVariantName } from '../../../ml/model/index.js';
-import type { LabelIssueRow, ModelInfo, PredictionRow, RunConfig, RunDetail, RunEvaluation, RunMasksEvent } from '../../common/contract/runs.js';
+import { macsPerImage } from '../../../ml/model/macs.js';
+import type { LabelIssueRow, ModelExportFormat, ModelInfo, PredictionRow, RunConfig, RunDetail, RunEvaluation, RunMasksEvent } from '../../common/contract/runs.js';
 import { StudioError } from '../../common/errors.js';
 import { openWorkspaceDb, type Db } from '../storage/db.js';
 import {
@@ -96,7 +98,7 @@ export function runHandlers(ctx: ServiceContext, services = new RunServices(ctx)
   };
 
   return {
-    listModels: ({ numClasses, channels }: { numClasses: number; channels: 1 | 3 }): ModelInfo[] => {
+    listModels: ({ numClasses, channels, imageSize }: { numClasses: number; channels: 1 | 3; imageSize: number }): ModelInfo[] => {
       const { db } = services.current();
       return variantCatalog().map((entry) => {
         const speed = lastMeasuredSpeed(db, entry.name);
@@ -105,6 +107,7 @@ export function runHandlers(ctx: ServiceContext, services = new RunServices(ctx)
           doc: entry.doc,
           nominalInputShape: entry.nominalInputShape,
           params: parameterCount(entry, numClasses, channels),
+          macs: macsPerImage(entry.name, imageSize, channels, numClasses),
           measured: speed
             ? { runId: speed.runId, imagesPerSecond: speed.imagesPerSecond, imageSize: speed.config.imageSize, batchSize: speed.config.batchSize, backend: speed.backend }
             : null,
@@ -215,6 +218,17 @@ export function runHandlers(ctx: ServiceContext, services = new RunServices(ctx)
             .map((m) => ({ module: names[m.module] ?? `module${m.module + 1}`, width: m.width, height: m.height, data: Buffer.from(m.data).toString('base64') })),
         })),
       };
+    },
+    exportModel: ({ runId, folder, format }: { runId: number; folder?: string | undefined; format: ModelExportFormat }) => {
+      const { manager, inference } = services.current();
+      manager.get(runId);
+      if (folder !== undefined && !path.isAbsolute(folder)) {
+        throw new StudioError('invalid_argument', `The export folder must be an absolute path, not ${folder}`, { field: 'folder' });
+      }
+      const destination = folder ?? path.join(ctx.workspace!, 'exports', `run-${runId}`);
+      return inference.exportModel(runId, destination, format, (done, total) =>
+        ctx.events.emit('job.progress', { jobId: `run-${runId}-export`, kind: 'export', done, total, message: `Exporting run ${runId}` }),
+      );
     },
     imageMasks: ({ runId, imageId }: { runId: number; imageId: number }) => services.current().inference.masks(runId, imageId),
   };

@@ -367,3 +367,8 @@ export function snapshotLabels(db: Db, runId: number, imageIds: readonly number[
   ).all(runId, JSON.stringify(imageIds));
   return new Map(rows.map((r) => [r.image_id, r.class_index]));
 }
+
+/** Records the epochs a run now plans (a time budget fitted them); the rest of its config stays. */
+export function setRunPlannedEpochs(db: Db, runId: number, epochs: number): void {
+  statement(db, "UPDATE runs SET config = json_set(config, '$.epochs', ?) WHERE id = ?").run(epochs, runId);
+}

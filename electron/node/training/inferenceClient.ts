@@ -1,9 +1,8 @@
 /** The studio's side of the inference worker: typed requests, one worker per workspace, started on first use. */
 import type { Worker } from 'node:worker_threads';
-import type { ImageMasks, RunEvaluation } from '../../common/contract/runs.js';
+import type { ImageMasks, ModelExportFormat, ModelExportReport, RunEvaluation } from '../../common/contract/runs.js';
 import { StudioError, type ErrorCode } from '../../common/errors.js';
-import type { ExportReport } from './exportModel.js';
-import type { FilePrediction, InferenceMessage, InferenceRequest } from './protocol.js';
+import type { FilePrediction, InferenceMessage, InferenceRequest, TriedImage, TriedMasks, TryInput } from './protocol.js';
 import { spawnMlWorker } from './workerHost.js';
 
 type Pending = {
@@ -37,8 +36,18 @@ export class InferenceClient {
     return this.request({ task: 'predictFiles', runId, files }) as Promise<FilePrediction[]>;
   }
 
-  exportModel(runId: number, folder: string): Promise<ExportReport> {
-    return this.request({ task: 'export', runId, folder }) as Promise<ExportReport>;
+  /** A batch of images to try, predicted in one request. */
+  tryImages(runId: number, images: TryInput[]): Promise<TriedImage[]> {
+    return this.request({ task: 'tryImages', runId, images }) as Promise<TriedImage[]>;
+  }
+
+  tryMasks(runId: number, image: TryInput, maxSide: number): Promise<TriedMasks> {
+    return this.request({ task: 'tryMasks', runId, image, maxSide }) as Promise<TriedMasks>;
+  }
+
+  /** Writes the run's model to `folder` and checks it (see modelExport/exportRun.ts). */
+  exportModel(runId: number, folder: string, format: ModelExportFormat = 'both', onProgress?: (done: number, total: number) => void): Promise<ModelExportReport> {
+    return this.request({ task: 'export', runId, folder, format }, onProgress) as Promise<ModelExportReport>;
   }
 
   async close(): Promise<void> {
@@ -71,7 +80,7 @@ export class InferenceClient {
       this.pending.delete(message.id);
       if (![...this.pending.values()].some((p) => p.worker === worker)) worker.unref();
       if (message.ok) pending.resolve(message.result);
-      else pending.reject(new StudioError(message.error.code as ErrorCode, message.error.message));
+      else pending.reject(new StudioError(message.error.code as ErrorCode, message.error.message, message.error.field === undefined ? undefined : { field: message.error.field }));
     });
     // A worker that ends fails the requests it had, not those already sent to its successor (a
     // closed worker's exit arrives after the next request has started a new one).

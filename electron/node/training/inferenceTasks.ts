@@ -1,8 +1,10 @@
 /**
  * What the inference worker does on request: evaluate a run's checkpoint on a split (storing one
- * prediction per image), compute one image's attention masks, predict new files, and export the
- * model. Loaded checkpoints are cached per run and reloaded when a newer one appears.
+ * prediction per image), compute one image's attention masks, predict new files, try images the
+ * studio's Try view sends (batches of files or uploads, and one image's masks over its picture), and
+ * export the model. Loaded checkpoints are cached per run and reloaded when a newer one appears.
  */
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -18,7 +20,10 @@ import { imagesToTensor } from '../../../ml/train/preprocess.js';
 import '../../../ml/model/index.js';
 import type { ImageMasks, RunEvaluation } from '../../common/contract/runs.js';
 import { StudioError } from '../../common/errors.js';
-import { defaultDecodeOptions, prepareImage } from '../import/decode.js';
+import { MiB, readStoredFile, UnreadableFileError } from '../files/readStoredFile.js';
+import { BadImageError, defaultDecodeOptions, prepareImage, type PreparedImage } from '../import/decode.js';
+import { encodePreview } from '../import/preview.js';
+import { fileSystemReason } from '../import/walk.js';
 import type { Db } from '../storage/db.js';
 import { getRunRow, replacePredictions, runImages, type RunRow, type Split } from '../storage/runs.js';
 import { statement } from '../storage/statements.js';
@@ -26,7 +31,7 @@ import { cachedPixels } from '../storage/trainingCache.js';
 import { ensureTrainingCache } from './cache.js';
 import { checkpointRoot } from './paths.js';
 import { convertChannels } from './pixels.js';
-import type { FilePrediction } from './protocol.js';
+import type { FilePrediction, TriedImage, TriedMasks, TryInput } from './protocol.js';
 import { RunDataSource } from './runSource.js';
 
 /** Masks for the inspector are returned at the image's size, but never larger than this on a side. */
@@ -184,4 +189,134 @@ export async function predictFiles(models: RunModels, runId: number, files: stri
     }
   }
   return out;
+}
+
+/** Tried files are read like stored ones: regular files only, at most the import's size limit, with a deadline. */
+const TRY_READ_LIMITS = { maxBytes: 512 * MiB, timeoutMs: 30_000 };
+/** Files decoded at once: sharp decodes on libuv's threads, and more at once only holds more photos in memory. */
+const TRY_DECODE_CONCURRENCY = 4;
+/** Images per forward pass. */
+const TRY_PREDICT_BATCH = 32;
+
+function tryReadReason(error: unknown): string {
+  if (error instanceof UnreadableFileError) return error.message;
+  if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'does not exist (check the path)';
+  return fileSystemReason(error);
+}
+
+async function tryBytes(input: TryInput): Promise<Buffer> {
+  if ('bytes' in input) return Buffer.from(input.bytes.buffer, input.bytes.byteOffset, input.bytes.byteLength);
+  try {
+    return await readStoredFile(input.path, TRY_READ_LIMITS);
+  } catch (error) {
+    throw new BadImageError(tryReadReason(error));
+  }
+}
+
+function decodeReason(error: unknown): string {
+  return error instanceof BadImageError ? error.message : `could not decode (${error instanceof Error ? error.message : String(error)})`;
+}
+
+async function mapLimited<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await work(items[index]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+function argmax(values: ArrayLike<number>): number {
+  let best = 0;
+  for (let c = 1; c < values.length; c++) if (values[c]! > values[best]!) best = c;
+  return best;
+}
+
+/** The image decoded to the run's input: the training cache's square resize, in the model's channels. */
+function runPixels(loaded: LoadedRunModel, prepared: PreparedImage): Uint8Array {
+  const size = loaded.run.config.imageSize;
+  const pixels = new Uint8Array(size * size * loaded.channels);
+  convertChannels(new Uint8Array(prepared.cache.data), prepared.cache.channels, loaded.channels, pixels);
+  return pixels;
+}
+
+/**
+ * Predicts a batch of tried images: each is read and decoded (a few at once), then all that decoded go
+ * through the network in batches. One that cannot be read or decoded gets its reason instead.
+ */
+export async function tryImages(models: RunModels, runId: number, inputs: TryInput[]): Promise<TriedImage[]> {
+  const loaded = await models.get(runId);
+  const size = loaded.run.config.imageSize;
+  const shape = [size, size, loaded.channels] as const;
+  const perImage = size * size * loaded.channels;
+  const decoded = await mapLimited(inputs, TRY_DECODE_CONCURRENCY, async (input) => {
+    const where = { name: input.name, path: 'path' in input ? path.resolve(input.path) : null };
+    try {
+      const bytes = await tryBytes(input);
+      const prepared = await prepareImage(bytes, { ...defaultDecodeOptions, cacheSize: size });
+      return { ok: true as const, where, prepared, pixels: runPixels(loaded, prepared), contentHash: createHash('sha256').update(bytes).digest('hex') };
+    } catch (error) {
+      return { ok: false as const, where, error: decodeReason(error) };
+    }
+  });
+  const good = decoded.filter((d) => d.ok);
+  const k = loaded.run.classNames.length;
+  const probabilities: Float32Array[] = [];
+  for (let start = 0; start < good.length; start += TRY_PREDICT_BATCH) {
+    const chunk = good.slice(start, start + TRY_PREDICT_BATCH);
+    const batch = new Uint8Array(chunk.length * perImage);
+    chunk.forEach((d, i) => batch.set(d.pixels, i * perImage));
+    const [probs] = (await readAll([
+      tf.tidy(() => tf.softmax(loaded.model.predict(imagesToTensor(batch, chunk.length, shape, loaded.normalization)) as tf.Tensor)),
+    ])) as [Float32Array];
+    for (let i = 0; i < chunk.length; i++) probabilities.push(probs.slice(i * k, (i + 1) * k));
+  }
+  let next = 0;
+  return decoded.map((d): TriedImage => {
+    if (!d.ok) return { ok: false, ...d.where, error: d.error };
+    const p = probabilities[next++]!;
+    const { prepared } = d;
+    return {
+      ok: true,
+      ...d.where,
+      width: prepared.width,
+      height: prepared.height,
+      format: prepared.format,
+      thumbnail: { mime: prepared.thumbnail.mime, width: prepared.thumbnail.width, height: prepared.thumbnail.height, base64: prepared.thumbnail.data.toString('base64') },
+      probabilities: Array.from(p),
+      predicted: argmax(p),
+      contentHash: d.contentHash,
+    };
+  });
+}
+
+/** One tried image as a picture at most `maxSide` on a side, with each attention module's mask at that size. */
+export async function tryMasks(models: RunModels, runId: number, input: TryInput, maxSide: number): Promise<TriedMasks> {
+  const loaded = await models.get(runId);
+  const size = loaded.run.config.imageSize;
+  let prepared: PreparedImage;
+  let preview: Awaited<ReturnType<typeof encodePreview>>;
+  try {
+    const bytes = await tryBytes(input);
+    prepared = await prepareImage(bytes, { ...defaultDecodeOptions, cacheSize: size });
+    preview = await encodePreview(bytes, maxSide);
+  } catch (error) {
+    throw new StudioError('invalid_argument', `${input.name}: ${decodeReason(error)}`, { field: 'image' });
+  }
+  loaded.inspector ??= new AttentionInspector(loaded.model);
+  const [result] = await loaded.inspector.inspect(runPixels(loaded, prepared), 1, [size, size, loaded.channels], {
+    normalization: loaded.normalization,
+    outputSize: [preview.height, preview.width],
+    maskActivation: loaded.run.config.maskActivation,
+  });
+  return {
+    predicted: result!.predicted,
+    probabilities: Array.from(result!.probabilities),
+    preview,
+    masks: result!.masks.map((m) => ({ module: m.module, width: m.width, height: m.height, data: Buffer.from(m.data).toString('base64') })),
+  };
 }

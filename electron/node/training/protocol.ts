@@ -1,7 +1,7 @@
 /** Messages between the studio and its ML worker threads. Plain structured-clone data only. */
 import type { SpeedMeasurement, SpeedProbe } from '../../../ml/engine/measure.js';
-import type { ExportReport } from './exportModel.js';
-import type { EpochMetrics, ImageMasks, MaskFrame, RunBatchEvent, RunEvaluation, RunStatus } from '../../common/contract/runs.js';
+import type { EpochMetrics, ImageMasks, MaskFrame, ModelExportFormat, ModelExportReport, RunBatchEvent, RunEvaluation, RunStatus } from '../../common/contract/runs.js';
+import type { TryMasks, TryResult } from '../../common/contract/tryModel.js';
 
 export interface TrainWorkerData {
   kind: 'train';
@@ -52,7 +52,19 @@ export type InferenceRequest =
   | { id: number; task: 'evaluate'; runId: number; split: 'train' | 'val' | 'test' }
   | { id: number; task: 'masks'; runId: number; imageId: number }
   | { id: number; task: 'predictFiles'; runId: number; files: string[] }
-  | { id: number; task: 'export'; runId: number; folder: string };
+  | { id: number; task: 'export'; runId: number; folder: string; format: ModelExportFormat }
+  | { id: number; task: 'tryImages'; runId: number; images: TryInput[] }
+  | { id: number; task: 'tryMasks'; runId: number; image: TryInput; maxSide: number };
+
+/** An image to try: a file on this machine, or the bytes of an upload. */
+export type TryInput = { name: string; path: string } | { name: string; bytes: Uint8Array };
+
+/** A tried image as the worker answers it: the contract's result with its content hash, before the dataset is looked up. */
+export type TriedImage =
+  | (Omit<Extract<TryResult, { ok: true }>, 'inDataset'> & { contentHash: string })
+  | Extract<TryResult, { ok: false }>;
+
+export type TriedMasks = Omit<TryMasks, 'runId'>;
 
 export interface FilePrediction {
   file: string;
@@ -62,9 +74,9 @@ export interface FilePrediction {
   error: string | null;
 }
 
-export type InferenceResult = RunEvaluation | ImageMasks | FilePrediction[] | ExportReport;
+export type InferenceResult = RunEvaluation | ImageMasks | FilePrediction[] | ModelExportReport | TriedImage[] | TriedMasks;
 
 export type InferenceMessage =
   | { id: number; ok: true; result: InferenceResult }
-  | { id: number; ok: false; error: { code: string; message: string } }
+  | { id: number; ok: false; error: { code: string; message: string; field?: string } }
   | { id: number; progress: { done: number; total: number } };

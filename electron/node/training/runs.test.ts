@@ -101,8 +101,9 @@ describe('a training run on CIFAR-10 images', () => {
   it('exports a tfjs folder that reproduces the stored validation predictions', async () => {
     const folder = path.join(workspace, 'export');
     const report = await inference.exportModel(runId, folder);
-    expect(report.verification.samePredictions).toBe(report.verification.images);
-    expect(report.verification.maxProbabilityDifference).toBeLessThan(1e-4);
+    for (const check of report.checks) expect(check.samePredictions).toBe(check.images);
+    for (const check of report.checks) expect(check.maxProbabilityDifference).toBeLessThan(1e-4);
+      expect(report.checks.map((check) => check.format)).toEqual(['tfjs', 'onnx']);
     expect(JSON.parse(readFileSync(path.join(folder, 'labels.json'), 'utf8'))).toHaveLength(10);
     const model = JSON.parse(readFileSync(path.join(folder, 'model.json'), 'utf8')) as { format: string };
     expect(model.format).toBe('layers-model');

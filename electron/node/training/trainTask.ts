@@ -13,12 +13,14 @@ import { hasFusedBatchNormRelu } from '../../../ml/wasm/batchNormRelu.js';
 import { disposeOptimizerState } from '../../../ml/train/checkpoint.js';
 import { CheckpointStore } from '../../../ml/train/checkpointStore.js';
 import { deriveSeed, streams, withSeededMathRandom } from '../../../ml/train/random.js';
+import { epochSeconds, planEpochs, replanEpochs } from '../../../ml/train/budget.js';
 import { Trainer, type EpochReport, type TrainingConfig } from '../../../ml/train/trainer.js';
+import { measureTrainingSpeed } from '../../../ml/engine/measure.js';
 import type { EpochMetrics, MaskFrame, RunConfig } from '../../common/contract/runs.js';
 import { StudioError } from '../../common/errors.js';
 import { defaultWeightDecay } from '../../common/recipe.js';
 import { openWorkspaceDb, type Db } from '../storage/db.js';
-import { getRunRow, insertMaskFrames, recordEpoch, runImages, snapshotHasColour, updateRun, type RunImage } from '../storage/runs.js';
+import { setRunPlannedEpochs, getRunRow, insertMaskFrames, recordEpoch, runImages, snapshotHasColour, updateRun, type RunImage } from '../storage/runs.js';
 import { chooseRunBackend } from './backendChoice.js';
 import { ensureTrainingCache } from './cache.js';
 import { checkpointRoot } from './paths.js';
@@ -134,6 +136,22 @@ export async function runTraining(data: TrainWorkerData, post: (message: TrainMe
 
     const store = new CheckpointStore(checkpointRoot(data.workspace, run.id));
     const latest = await store.loadLatest();
+    // A time budget decides the number of epochs (a fresh run; a resumed one keeps its plan).
+    const trainingConfig = latest?.snapshot.config ?? trainingConfigOf(config);
+    const budgetSeconds = config.maxMinutes ? config.maxMinutes * 60 : null;
+    if (budgetSeconds !== null && !latest) {
+      const speed = await measureTrainingSpeed({ ...speedProbe, model: config.model, seconds: 2, maxSteps: 4 });
+      const perEpoch = epochSeconds({
+        trainImages: Math.floor(trainImages.length / config.batchSize) * config.batchSize,
+        validationImages: valImages.length,
+        trainImagesPerSecond: speed.trainImagesPerSecond,
+        inferImagesPerSecond: speed.inferImagesPerSecond,
+      });
+      const plan = planEpochs(budgetSeconds, perEpoch, config.epochs);
+      trainingConfig.epochs = plan.epochs;
+      setRunPlannedEpochs(db, run.id, plan.epochs);
+      post({ type: 'status', status: 'running', backend: backend.name, detail: `time budget ${config.maxMinutes} min: ${plan.reason}` });
+    }
     const model = latest?.model ?? initialRunModel(config.model, config, channels, numClasses);
     const panel = validation ? maskPanel(valImages) : [];
     const panelSource = new RunDataSource(db, panel, numClasses, config.imageSize, channels);
@@ -142,12 +160,14 @@ export async function runTraining(data: TrainWorkerData, post: (message: TrainMe
 
     const checkpointMetadata = { runId: run.id, model: config.model, classNames: run.classNames, imageSize: config.imageSize, channels };
     let lastBatchEvent = 0;
+    let runStarted: number | null = null;
+    let lastEpochEnd = 0;
     let imagesPerSecond = 0;
     const trainer: Trainer = new Trainer({
       model,
       train,
       ...(validation ? { validation } : {}),
-      config: latest?.snapshot.config ?? trainingConfigOf(config),
+      config: trainingConfig,
       ...(latest ? { resume: latest.snapshot } : {}),
       onBatch: (progress) => {
         imagesPerSecond = progress.imagesPerSecond;
@@ -162,6 +182,19 @@ export async function runTraining(data: TrainWorkerData, post: (message: TrainMe
       },
       checkpointIntervalSeconds: data.checkpointIntervalSeconds ?? DEFAULT_CHECKPOINT_SECONDS,
       onEpoch: async (report: EpochReport, current: Trainer) => {
+        if (budgetSeconds !== null && runStarted !== null) {
+          const elapsed = (performance.now() - runStarted) / 1000;
+          const plan = replanEpochs({
+            budgetSeconds, elapsedSeconds: elapsed, epochsDone: report.epoch, plannedEpochs: current.config.epochs,
+            maxEpochs: config.epochs, lastEpochSeconds: (performance.now() - lastEpochEnd) / 1000,
+          });
+          if (plan && plan.epochs > report.epoch) {
+            current.retarget(plan.epochs);
+            setRunPlannedEpochs(runDb, run.id, plan.epochs);
+            post({ type: 'status', status: 'running', backend: backend.name, detail: `time budget ${config.maxMinutes} min: ${plan.reason}` });
+          }
+          lastEpochEnd = performance.now();
+        }
         await store.save(current, checkpointMetadata);
         const metrics: EpochMetrics = {
           epoch: report.epoch,
@@ -205,6 +238,8 @@ export async function runTraining(data: TrainWorkerData, post: (message: TrainMe
       }
     });
     const deadline = config.maxMinutes ? setTimeout(() => trainer.stop(), config.maxMinutes * 60_000) : null;
+    runStarted = performance.now();
+    lastEpochEnd = runStarted;
     let outcome;
     try {
       outcome = await trainer.run();

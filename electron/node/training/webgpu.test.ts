@@ -130,8 +130,9 @@ describe.skipIf(skip !== null)('the studio on webgpu', () => {
       expect(prediction!.error).toBeNull();
       const folder = path.join(root, 'export');
       const report = await inference.exportModel(runId, folder);
-      expect(report.verification.samePredictions).toBe(report.verification.images);
-      expect(report.verification.maxProbabilityDifference).toBeLessThan(1e-4);
+      for (const check of report.checks) expect(check.samePredictions).toBe(check.images);
+      for (const check of report.checks) expect(check.maxProbabilityDifference).toBeLessThan(1e-4);
+      expect(report.checks.map((check) => check.format)).toEqual(['tfjs', 'onnx']);
       expect(readFileSync(path.join(folder, 'model.json'), 'utf8')).not.toContain('BatchNormRelu');
     } finally {
       await inference.close();

@@ -8,8 +8,8 @@ import { chooseBackend, initBackend, isBackendName, probeBackends, type BackendN
 import { measureTrainingSpeed } from '../../../ml/engine/measure.js';
 import { StudioError } from '../../common/errors.js';
 import { openWorkspaceDb } from '../storage/db.js';
-import { exportRunModel } from './exportModel.js';
-import { evaluateRun, imageMasks, predictFiles, RunModels } from './inferenceTasks.js';
+import { exportRunModel } from '../modelExport/exportRun.js';
+import { evaluateRun, imageMasks, predictFiles, RunModels, tryImages, tryMasks } from './inferenceTasks.js';
 import type { InferenceMessage, InferenceRequest, MeasureMessage, TrainControl, WorkerData } from './protocol.js';
 import { runTraining } from './trainTask.js';
 
@@ -51,11 +51,16 @@ if (data.kind === 'measure') {
               ? await imageMasks(db, models, request.runId, request.imageId)
               : request.task === 'predictFiles'
                 ? await predictFiles(models, request.runId, request.files)
-                : await exportRunModel(db, models, request.runId, request.folder);
+                : request.task === 'tryImages'
+                  ? await tryImages(models, request.runId, request.images)
+                  : request.task === 'tryMasks'
+                    ? await tryMasks(models, request.runId, request.image, request.maxSide)
+                    : await exportRunModel(db, models, request.runId, request.folder, request.format, progress);
         reply({ id: request.id, ok: true, result });
       } catch (error) {
         const code = error instanceof StudioError ? error.code : 'internal';
-        reply({ id: request.id, ok: false, error: { code, message: error instanceof Error ? error.message : String(error) } });
+        const field = error instanceof StudioError && error.field !== undefined ? { field: error.field } : {};
+        reply({ id: request.id, ok: false, error: { code, message: error instanceof Error ? error.message : String(error), ...field } });
       }
     });
   });

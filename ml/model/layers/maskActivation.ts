@@ -14,7 +14,7 @@ export type MaskActivationKind = (typeof maskActivationKinds)[number];
 type LayerArgs = NonNullable<ConstructorParameters<typeof tf.layers.Layer>[0]>;
 
 /** Keeps the normalisations finite when a norm or a spatial variance is 0 (e.g. a 1×1 map). */
-const EPSILON = 1e-6;
+export const MASK_ACTIVATION_EPSILON = 1e-6;
 
 export type MaskActivationArgs = LayerArgs & { kind: 'channel' | 'spatial' };
 
@@ -39,11 +39,11 @@ export class MaskActivation extends tf.layers.Layer {
     return tf.tidy(() => {
       const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
       if (this.kind === 'channel') {
-        const norm = tf.sqrt(tf.add(tf.sum(tf.square(x), -1, true), EPSILON));
+        const norm = tf.sqrt(tf.add(tf.sum(tf.square(x), -1, true), MASK_ACTIVATION_EPSILON));
         return tf.div(x, norm);
       }
       const { mean, variance } = tf.moments(x, [1, 2], true);
-      return tf.sigmoid(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, EPSILON))));
+      return tf.sigmoid(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, MASK_ACTIVATION_EPSILON))));
     });
   }
 

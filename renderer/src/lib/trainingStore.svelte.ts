@@ -2,10 +2,10 @@
  * The Training view's form: the model variants (with parameter counts for this workspace's classes and
  * the speed last measured for each), the hyper-parameters, and starting a run from them.
  */
-import type { ClassCounts, ModelInfo, RunConfigInput, RunSummary } from '../../../electron/common/contract/index.js';
+import type { ClassCounts, ModelInfo, RunConfigInput, RunSummary, SpeedEstimate } from '../../../electron/common/contract/index.js';
 import { defaultHorizontalFlip, defaultWeightDecay } from '../../../electron/common/recipe.js';
 import { call, on } from './api.js';
-import { estimateTraining } from './estimate.js';
+import { epochsWithinBudget, estimateFromSteps, estimateTraining } from './estimate.js';
 import { errorMessage } from './format.js';
 
 export interface TrainForm {
@@ -15,7 +15,10 @@ export interface TrainForm {
   epochs: number;
   batchSize: number;
   optimizer: 'sgd' | 'adam';
-  learningRate: number;
+  /** null: the optimiser's default (0.1 for SGD, 0.001 for AdamW). */
+  learningRate: number | null;
+  /** Minutes of training; the epochs that fit are trained, with the schedule over them. null: none. */
+  maxMinutes: number | null;
   schedule: 'cosine' | 'step' | 'constant';
   warmupFraction: number;
   padding: number;
@@ -36,7 +39,8 @@ export const defaultForm: TrainForm = {
   epochs: 10,
   batchSize: 64,
   optimizer: 'sgd',
-  learningRate: 0.1,
+  learningRate: null,
+  maxMinutes: null,
   schedule: 'cosine',
   warmupFraction: 0.1,
   padding: 4,
@@ -64,13 +68,23 @@ class TrainingStore {
   readonly flipDefault = $derived(defaultHorizontalFlip(this.classesInUse.map((c) => c.name)));
   readonly horizontalFlip = $derived(this.form.horizontalFlip ?? this.flipDefault.flip);
   readonly weightDecay = $derived(this.form.weightDecay ?? defaultWeightDecay(this.form.model));
+  readonly learningRate = $derived(this.form.learningRate ?? (this.form.optimizer === 'adam' ? 0.001 : 0.1));
+  /** A few timed steps of this model, size and batch (when no run of the model has been measured). */
+  speed = $state.raw<SpeedEstimate | null>(null);
+  estimating = $state(false);
+  private speedKey = '';
   readonly estimate = $derived(
     estimateTraining(this.selectedModel?.measured ?? null, {
       imageSize: this.form.imageSize,
       epochs: this.form.epochs,
       trainImages: this.trainImages,
       valImages: this.valImages,
-    }),
+    }) ??
+      estimateFromSteps(this.speed, { epochs: this.form.epochs, trainImages: this.trainImages, valImages: this.valImages, batchSize: this.form.batchSize }),
+  );
+  /** With a time budget: the epochs that will be trained. */
+  readonly budgetEpochs = $derived(
+    this.estimate && this.form.maxMinutes ? epochsWithinBudget(this.estimate, this.form.epochs, this.form.maxMinutes) : null,
   );
 
   constructor() {
@@ -89,9 +103,30 @@ class TrainingStore {
     }
   }
 
-  private async loadModels(): Promise<void> {
+  /**
+   * Measures (or looks up) the speed of the form's model, size and batch when no run of the model has
+   * been measured; answers for settings the form has since left are dropped.
+   */
+  async refreshSpeed(): Promise<void> {
+    const { model, imageSize, batchSize } = this.form;
+    const key = `${model} ${imageSize} ${batchSize}`;
+    if (this.selectedModel?.measured || key === this.speedKey || !(imageSize >= 8 && batchSize >= 1)) return;
+    this.speedKey = key;
+    this.speed = null;
+    this.estimating = true;
     try {
-      this.models = await call('listModels', { numClasses: Math.max(2, this.classesInUse.length) });
+      const speed = await call('estimateSpeed', { model, imageSize, batchSize, numClasses: Math.max(2, this.classesInUse.length) });
+      if (this.speedKey === key) this.speed = speed;
+    } catch {
+      // No estimate: the form says it will be measured in the first epoch.
+    } finally {
+      if (this.speedKey === key) this.estimating = false;
+    }
+  }
+
+  async loadModels(): Promise<void> {
+    try {
+      this.models = await call('listModels', { numClasses: Math.max(2, this.classesInUse.length), imageSize: this.form.imageSize });
     } catch (error) {
       this.error = errorMessage(error);
     }
@@ -105,7 +140,7 @@ class TrainingStore {
       epochs: f.epochs,
       batchSize: f.batchSize,
       optimizer: f.optimizer,
-      learningRate: f.learningRate,
+      learningRate: this.learningRate,
       weightDecay: this.weightDecay,
       schedule: f.schedule,
       warmupFraction: f.warmupFraction,
@@ -114,6 +149,7 @@ class TrainingStore {
       maskActivation: f.maskActivation,
       init: f.init,
       backend: f.backend,
+      ...(f.maxMinutes ? { maxMinutes: f.maxMinutes } : {}),
     };
   }
 

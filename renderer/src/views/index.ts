@@ -9,6 +9,7 @@ import InspectView from './InspectView.svelte';
 import MachineView from './MachineView.svelte';
 import RunsView from './RunsView.svelte';
 import TrainView from './TrainView.svelte';
+import TryView from './TryView.svelte';
 
 export interface ViewEntry {
   name: ViewName;
@@ -20,6 +21,7 @@ export const views: ViewEntry[] = [
   { name: 'dataset', label: 'Dataset', component: DatasetView },
   { name: 'train', label: 'Training', component: TrainView },
   { name: 'inspect', label: 'Inspect', component: InspectView },
+  { name: 'try', label: 'Try', component: TryView },
   { name: 'runs', label: 'Runs', component: RunsView },
   { name: 'machine', label: 'Machine', component: MachineView },
 ];

@@ -1,0 +1,60 @@
+/**
+ * Fitting a run to a time budget: how many epochs fit, from the measured speed, so that the learning-rate
+ * schedule (warm-up, decay) is laid over a run that really ends within the budget instead of one cut off
+ * part-way. Planned from a short measurement before the first epoch, and corrected once the first epoch
+ * has been timed (data loading, validation and the mask panel included).
+ */
+
+export interface EpochCost {
+  trainImages: number;
+  /** Images evaluated after each epoch (the validation split). */
+  validationImages: number;
+  trainImagesPerSecond: number;
+  inferImagesPerSecond: number;
+}
+
+/**
+ * A measurement of bare training steps runs faster than an epoch, which also decodes and augments
+ * images in JavaScript and writes a checkpoint: plan with a margin.
+ */
+const STEP_SPEED_MARGIN = 0.85;
+
+export function epochSeconds(cost: EpochCost): number {
+  return (cost.trainImages / cost.trainImagesPerSecond + cost.validationImages / cost.inferImagesPerSecond) / STEP_SPEED_MARGIN;
+}
+
+export interface BudgetPlan {
+  epochs: number;
+  /** Estimated seconds per epoch the plan rests on. */
+  epochSeconds: number;
+  /** Why, in a line a user can read. */
+  reason: string;
+}
+
+/** The most epochs (at least 1, at most `maxEpochs`) whose estimated time fits in `budgetSeconds`. */
+export function planEpochs(budgetSeconds: number, secondsPerEpoch: number, maxEpochs: number): BudgetPlan {
+  const fit = Math.floor(budgetSeconds / secondsPerEpoch);
+  const epochs = Math.max(1, Math.min(maxEpochs, fit));
+  const minutes = (s: number) => (s >= 90 ? `${(s / 60).toFixed(1)} min` : `${Math.round(s)} s`);
+  const reason =
+    fit < 1
+      ? `one epoch takes about ${minutes(secondsPerEpoch)}, more than the ${minutes(budgetSeconds)} budget: training 1 epoch, which the budget will cut short`
+      : fit >= maxEpochs
+        ? `all ${maxEpochs} epochs fit in the budget (about ${minutes(secondsPerEpoch)} each)`
+        : `${epochs} of ${maxEpochs} epochs fit in the ${minutes(budgetSeconds)} budget (about ${minutes(secondsPerEpoch)} each), so the schedule anneals over ${epochs}`;
+  return { epochs, epochSeconds: secondsPerEpoch, reason };
+}
+
+/**
+ * After an epoch: the epochs that fit in what is left of the budget at the speed actually seen, or null
+ * when the current plan is close enough (within 10 %) to keep the schedule as it is.
+ */
+export function replanEpochs(options: { budgetSeconds: number; elapsedSeconds: number; epochsDone: number; plannedEpochs: number; maxEpochs: number; lastEpochSeconds: number }): BudgetPlan | null {
+  const { budgetSeconds, elapsedSeconds, epochsDone, plannedEpochs, maxEpochs, lastEpochSeconds } = options;
+  const projected = elapsedSeconds + (plannedEpochs - epochsDone) * lastEpochSeconds;
+  if (Math.abs(projected - budgetSeconds) <= 0.1 * budgetSeconds) return null;
+  const plan = planEpochs(budgetSeconds - elapsedSeconds, lastEpochSeconds, maxEpochs - epochsDone);
+  const epochs = epochsDone + plan.epochs;
+  if (epochs === plannedEpochs) return null;
+  return { epochs, epochSeconds: lastEpochSeconds, reason: `re-planned after epoch ${epochsDone} at the speed seen: ${epochs} epochs fit in the budget` };
+}
