@@ -29,7 +29,7 @@ export function trainLite16(workspace: string, epochs: number): number {
 }
 
 /** Opens a view by its tab. */
-export async function openView(page: Page, label: 'Training' | 'Inspect' | 'Try' | 'Runs'): Promise<void> {
+export async function openView(page: Page, label: 'Dataset' | 'Training' | 'Inspect' | 'Try' | 'Runs'): Promise<void> {
   await page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name: label, exact: true }).click();
 }
 
