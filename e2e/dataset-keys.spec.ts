@@ -6,6 +6,15 @@
 import { expect, screenshotPath, test } from './fixtures.js';
 import { synthesiseImages } from './datasetSynth.js';
 
+/** The part of a button the fit check reads (the e2e tsconfig has no DOM library). */
+interface ButtonElement {
+  getBoundingClientRect(): { x: number; y: number; width: number; height: number };
+  ownerDocument: { elementFromPoint(x: number, y: number): unknown };
+  contains(other: unknown): boolean;
+  scrollWidth: number;
+  clientWidth: number;
+}
+
 test('a class keeps its number key when another is added, whatever the names', async ({ page, studio }) => {
   // Created in this order; by name they sort daisy, rose, tulip.
   await synthesiseImages(studio.workspace, { total: 30, classes: ['tulip', 'daisy', 'rose'] });
@@ -54,9 +63,10 @@ test('the class editor fits the sidebar at 1280, 1440 and 1920 px, and Merge ask
       expect(b.x, `${name} at ${width} px`).toBeGreaterThanOrEqual(side.x);
       expect(b.x + b.width, `${name} at ${width} px`).toBeLessThanOrEqual(side.x + side.width);
       // Nothing covers it, and its text is not cut: the button is as wide as its label needs.
-      const whole = await button.evaluate((el) => {
+      const whole = await button.evaluate((element: unknown) => {
+        const el = element as ButtonElement;
         const rect = el.getBoundingClientRect();
-        const hit = document.elementFromPoint(rect.x + rect.width / 2, rect.y + rect.height / 2);
+        const hit = el.ownerDocument.elementFromPoint(rect.x + rect.width / 2, rect.y + rect.height / 2);
         return (hit === el || el.contains(hit)) && el.scrollWidth <= el.clientWidth;
       });
       expect(whole, `${name} at ${width} px is whole and on top`).toBe(true);
