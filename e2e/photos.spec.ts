@@ -5,7 +5,7 @@
  * full-size viewer keep each photo's aspect; an import filters the grid and its report reopens; images
  * move between splits with undo. Then two runs from the form (the second says why it waits, both are
  * evaluated on completion): the mask panel, the inspector and the viewer lay the masks over the photos
- * at their own aspect.
+ * at their own aspect, and under a run's centre-crop policy over the photo's central square only.
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -313,5 +313,22 @@ test('two runs from the form: the second says why it waits, both are evaluated w
   await expectMaskOverPhoto(full, 'viewer with mask');
   await expect(viewer.getByTestId('viewer-prediction')).toContainText('predicted by');
   await page.screenshot({ path: screenshotPath('photos-viewer-mask') });
+  await page.keyboard.press('Escape');
+
+  // A run whose config names centre-crop: its mask lies over the photo's central square only.
+  const db = new Database(path.join(studio.workspace, 'studio.sqlite'));
+  try {
+    db.prepare("UPDATE runs SET config = json_set(config, '$.resizePolicy', 'centre-crop')").run();
+  } finally {
+    db.close();
+  }
+  await page.reload();
+  await page.getByTestId('image-cell').filter({ hasText: 'dog-2-2000x1500.jpg' }).dblclick();
+  await expect(full.locator('canvas')).toHaveAttribute('data-policy', 'centre-crop', { timeout: 60_000 });
+  const picture = await box(full.locator('img'));
+  const square = await box(full.locator('canvas'));
+  expect(Math.abs(square.height - picture.height)).toBeLessThan(1);
+  expect(Math.abs(square.width - picture.height)).toBeLessThan(1);
+  expect(Math.abs(square.x - (picture.x + (picture.width - picture.height) / 2))).toBeLessThan(1);
   await page.keyboard.press('Escape');
 });
