@@ -96,9 +96,10 @@ class DatasetImport {
     }
   }
 
-  /** Back to an empty form (after the report has been read). */
+  /** Back to an empty form (after the report has been read); the next folder is spread by the ratios again. */
   reset(): void {
     if (this.running) return;
+    this.split = 'ratios';
     this.excluded = null;
     this.jobId = null;
     this.progress = null;
