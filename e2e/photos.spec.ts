@@ -235,6 +235,17 @@ test('filters by import and by folder, reopens a past report, and moves images b
   await page.keyboard.press('Control+z');
   await expect(page.getByTestId('dataset-status')).toContainText('Undid');
   expect(splitOf(imageId)).toBe('val');
+
+  // With the test split locked, a move into it is refused with the reason, and nothing moves.
+  await page.getByRole('form', { name: 'Split ratios' }).getByRole('checkbox', { name: 'Lock test split' }).check();
+  await expect(page.getByTestId('dataset-status')).toHaveText('Test split locked');
+  await held.click();
+  await page.getByRole('combobox', { name: 'Move selection to split' }).selectOption('test');
+  await expect(page.getByRole('alert')).toContainText('The test split is locked: moving 1 image into it would change it');
+  expect(splitOf(imageId)).toBe('val');
+  await page.getByRole('button', { name: 'Dismiss the error' }).click();
+  await page.getByRole('form', { name: 'Split ratios' }).getByRole('checkbox', { name: 'Lock test split' }).uncheck();
+  await expect(page.getByTestId('dataset-status')).toHaveText('Test split unlocked');
 });
 
 test('two runs from the form: the second says why it waits, both are evaluated when they complete, and masks lie over the photos at their shape', async () => {
