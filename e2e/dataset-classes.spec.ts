@@ -42,7 +42,10 @@ test('filters by a run\'s prediction, edits classes with undo, sets split ratios
 
   // Merge zero into c1, delete c2 (its images become unlabelled), then undo the delete.
   await page.getByRole('region', { name: 'Edit class zero' }).getByRole('combobox', { name: 'Merge into' }).selectOption({ label: 'c1' });
-  await page.getByRole('region', { name: 'Edit class zero' }).getByRole('button', { name: 'Merge' }).click();
+  await page.getByRole('region', { name: 'Edit class zero' }).getByRole('button', { name: 'Merge…' }).click();
+  await expect(page.getByRole('group', { name: 'Confirm the merge' })).toContainText('Move all 100 images of zero into c1');
+  await expect(count('zero')).toHaveText('100');
+  await page.getByRole('group', { name: 'Confirm the merge' }).getByRole('button', { name: 'Merge', exact: true }).click();
   await expect(count('c1')).toHaveText('200');
   await expect(page.getByTestId('class-zero')).toHaveCount(0);
   await page.getByTestId('class-c2').click();

@@ -1,7 +1,7 @@
 /**
  * Fills a workspace with synthetic image rows for scale tests, written straight into the workspace
  * database (opened and migrated by the storage module) with set-based SQL: no files, nothing decoded,
- * 100,000 rows in a couple of seconds. The rows are what insertImage writes (image, file-name search entry)
+ * 100,000 rows in a couple of seconds. The rows are what insertImage writes (image, path search entry)
  * plus a thumbnail; one small thumbnail per class is shared by all of that class's images.
  */
 import sharp from 'sharp';
@@ -41,7 +41,7 @@ export async function synthesiseImages(workspace: string, { total, classes }: Sy
                 c.class_id, 'ok', CASE i % 10 WHEN 0 THEN 'test' WHEN 1 THEN 'val' ELSE 'train' END
          FROM seq JOIN synth_classes c ON c.k = i % @classes ORDER BY i`,
       ).run({ total, classes: classes.length });
-      db.prepare('INSERT INTO images_search(rowid, file_name) SELECT id, file_name FROM images WHERE id >= ?').run(first);
+      db.prepare('INSERT INTO images_search(rowid, source_path) SELECT id, source_path FROM images WHERE id >= ?').run(first);
       db.prepare(
         `INSERT INTO thumbnails(image_id, mime, width, height, data)
          SELECT i.id, 'image/png', 16, 16, c.thumb FROM images i JOIN synth_classes c ON c.class_id = i.class_id WHERE i.id >= ?`,

@@ -128,11 +128,35 @@ test('the likely-mislabelled queue accepts a suggestion by key (relabelling the 
   await expect(issues).toHaveCount(before - 1);
   await expect.poll(() => classOf(imageId)).toBe(suggested);
 
+  // Focus stays in the queue: the row now first is focused as a row, and the next key acts on it.
+  await expect(issues.first()).toBeFocused();
   const next = Number(await issues.first().getAttribute('data-image-id'));
   const label = classOf(next);
   await page.keyboard.press('r');
   await expect(issues).toHaveCount(before - 2);
   expect(classOf(next)).toBe(label);
+  await expect(issues.first()).toBeFocused();
+
+  // A click on a row focuses it; r then rejects that row, and the row after it takes the focus.
+  expect(await issues.count()).toBeGreaterThanOrEqual(4);
+  const clicked = issues.nth(1);
+  const clickedId = Number(await clicked.getAttribute('data-image-id'));
+  const after = await issues.nth(2).getAttribute('data-image-id');
+  await clicked.locator('.file').click();
+  await expect(clicked).toBeFocused();
+  await page.keyboard.press('r');
+  await expect(queue.locator(`[data-image-id="${clickedId}"]`)).toHaveCount(0);
+  await expect(queue.locator(`[data-image-id="${after}"]`)).toBeFocused();
+  // Accept clicked with the mouse: the next row is focused (not its Accept button), and keys keep working.
+  const acceptable = issues.filter({ has: page.getByRole('button', { name: 'Accept', disabled: false }) }).first();
+  await expect(acceptable).toHaveCount(1);
+  const remaining = await issues.count();
+  await acceptable.getByRole('button', { name: 'Accept' }).click();
+  await expect(issues).toHaveCount(remaining - 1);
+  const focusedRow = queue.locator('[data-testid="issue"]:focus');
+  await expect(focusedRow).toHaveCount(1);
+  await page.keyboard.press('r');
+  await expect(issues).toHaveCount(remaining - 2);
   await page.screenshot({ path: screenshotPath('inspect-queue'), fullPage: true });
 });
 

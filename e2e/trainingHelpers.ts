@@ -29,8 +29,13 @@ export function trainLite16(workspace: string, epochs: number): number {
 }
 
 /** Opens a view by its tab. */
-export async function openView(page: Page, label: 'Training' | 'Inspect' | 'Try' | 'Runs'): Promise<void> {
-  await page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name: label, exact: true }).click();
+export async function openView(page: Page, label: 'Dataset' | 'Training' | 'Inspect' | 'Try' | 'Runs'): Promise<void> {
+  const button = page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name: label, exact: true });
+  // A click that lands before the page has wired its buttons (a loaded machine) is clicked again.
+  await expect(async () => {
+    await button.click();
+    await expect(button).toHaveAttribute('aria-current', 'page', { timeout: 2_000 });
+  }).toPass({ timeout: 30_000 });
 }
 
 /** The part of a canvas the pixel check reads (the e2e tsconfig has no DOM library). */

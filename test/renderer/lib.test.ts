@@ -95,7 +95,7 @@ describe('runToInspect', () => {
   const run = (id: number, epochsDone: number): RunSummary => ({
     id, name: `run ${id}`, status: epochsDone > 0 ? 'completed' : 'running', createdAt: id, startedAt: id, finishedAt: null,
     config: {} as RunSummary['config'], classNames: ['a', 'b'], backend: 'wasm', epochsDone,
-    images: { train: 8, val: 2, test: 2 }, valAccuracy: null, error: null,
+    images: { train: 8, val: 2, test: 2 }, valAccuracy: null, error: null, waiting: null,
   });
   // Newest first, as listRuns answers: run 3 is in its first epoch, with no checkpoint yet.
   const runs = [run(3, 0), run(2, 4), run(1, 2)];

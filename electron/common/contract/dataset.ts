@@ -22,6 +22,10 @@ export interface ImageSummary {
   className: string | null;
   state: LabelState;
   split: SplitName;
+  /** The user chose the split (an import as a split, or a move by hand): the ratios never move it. */
+  splitPinned: boolean;
+  /** The import that first brought the image in; null for images from before imports were recorded. */
+  importId: number | null;
   format: string;
   width: number;
   height: number;
@@ -103,6 +107,8 @@ export interface ImportReport {
   workspace: string;
   /** This import's record: `excludeImport` takes it. */
   importId: number;
+  /** The split its new images were put in (pinned there); null: the split ratios placed them. */
+  split: SplitName | null;
   imported: number;
   /** Files already in the workspace from an earlier import of the same path. */
   unchanged: number;
@@ -137,6 +143,10 @@ export interface ImportRecord {
    * a rerun of the same folder records a new import that adds the rest.
    */
   status: 'running' | 'completed' | 'cancelled' | 'failed' | 'interrupted';
+  /** The split it put its images in; null: the ratios placed them. */
+  split: SplitName | null;
+  /** Whether its report was kept (imports that finished, since reports are kept). */
+  hasReport: boolean;
   /** Images this import brought in first (not counting duplicates of images already there). */
   images: number;
   excluded: number;
@@ -217,8 +227,10 @@ const imageFilter = z.strictObject({
   classId: id.nullable().optional(),
   split: z.enum(splitNames).optional(),
   state: z.enum(labelStates).optional(),
-  /** Part of the file name, case-insensitive. */
+  /** Part of the image's path (its folders or file name), case-insensitive. */
   search: z.string().max(200).optional(),
+  /** Images an import brought in (an ImportRecord id). */
+  importId: id.optional(),
   /** Images a run predicted as one of its classes (an index into the run's classNames), in any evaluated split. */
   prediction: z.strictObject({ runId: id, predicted: z.number().int().nonnegative() }).optional(),
 });
@@ -230,6 +242,8 @@ export const datasetMethods = {
       /** A CSV of `path,label` rows instead of class subfolders; paths relative to the CSV's folder. */
       csv: z.string().min(1).optional(),
       maxPixels: z.number().int().positive().optional(),
+      /** Put every new image in this split, pinned (the folder is a validation or test set); absent: by the ratios. */
+      split: z.enum(splitNames).optional(),
     }),
     'Starts importing a folder (one subfolder per class) or a CSV of path,label; progress comes as import.progress events.',
   ),
@@ -271,7 +285,15 @@ export const datasetMethods = {
     z.strictObject({ imageIds: ids, classId: id.nullable() }),
     'Puts images in a class (or none, with null) as one undoable edit.',
   ),
+  moveToSplit: method<{ changed: number }>()(
+    z.strictObject({ imageIds: ids, split: z.enum(splitNames).nullable() }),
+    'Puts images in a split by hand (the ratios no longer move them), or with null gives them back to the ratios, as one undoable edit.',
+  ),
   listImports: method<ImportRecord[]>()(z.strictObject({}), 'Every import into the workspace, newest first.'),
+  importReport: method<{ record: ImportRecord; report: ImportReport | null }>()(
+    z.strictObject({ importId: id }),
+    "A past import's record and the report it finished with (null when it was interrupted, or ran before reports were kept).",
+  ),
   excludeImport: method<{ changed: number }>()(
     z.strictObject({ importId: id }),
     'Marks every image an import brought in as excluded, as one undoable edit (undo brings them back).',

@@ -1,6 +1,6 @@
 /** Events the main process pushes to every connected renderer. Payloads are plain JSON. */
 import type { DatasetChanged, ImportFinished, ImportProgress } from './dataset.js';
-import type { RunBatchEvent, RunEpochEvent, RunMasksEvent, RunStatusEvent } from './runs.js';
+import type { RunBatchEvent, RunEpochEvent, RunEvaluatedEvent, RunMasksEvent, RunStatusEvent } from './runs.js';
 
 export interface JobProgress {
   jobId: string;
@@ -26,4 +26,6 @@ export interface StudioEvents {
   /** The attention masks of the run's validation panel after an epoch. */
   'run.masks': RunMasksEvent;
   'run.status': RunStatusEvent;
+  /** A run that completed was evaluated on its validation split: the Inspect view has predictions. */
+  'run.evaluated': RunEvaluatedEvent;
 }

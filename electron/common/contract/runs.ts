@@ -38,7 +38,10 @@ export const runConfigSchema = z.strictObject({
   /** Stop after this many minutes of training, at a batch boundary. */
   maxMinutes: z.number().positive().max(10_000).optional(),
 });
-export type RunConfig = z.output<typeof runConfigSchema>;
+export type RunConfig = z.output<typeof runConfigSchema> & {
+  /** How a photo became the square input: stretched whole, its central square, or whole within a padded square. */
+  resizePolicy?: 'squash' | 'centre-crop' | 'letterbox';
+};
 export type RunConfigInput = z.input<typeof runConfigSchema>;
 
 export type RunStatus = 'queued' | 'running' | 'paused' | 'completed' | 'stopped' | 'failed' | 'interrupted';
@@ -59,6 +62,11 @@ export interface RunSummary {
   /** Validation accuracy of the last completed epoch. */
   valAccuracy: number | null;
   error: string | null;
+  /**
+   * Why a queued run has not started training yet ("waiting for run 3 to finish", "decoding images at
+   * 32 px (40 %)", "measuring backends: ..."); null for a run that is not queued.
+   */
+  waiting: string | null;
 }
 
 export interface EpochMetrics {
@@ -318,4 +326,15 @@ export interface RunStatusEvent {
   /** When training starts: the backend and why it was chosen (measured speeds, or what was forced). */
   backend?: string;
   detail?: string;
+  /** A queued run's reason for waiting (RunSummary.waiting), each time it changes. */
+  waiting?: string;
+}
+
+/** A finished run was evaluated on its validation split by the studio itself (or the attempt failed). */
+export interface RunEvaluatedEvent {
+  runId: number;
+  split: 'train' | 'val' | 'test';
+  /** null when the evaluation failed (error says why). */
+  accuracy: number | null;
+  error: string | null;
 }

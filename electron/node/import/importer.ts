@@ -10,14 +10,14 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { DuplicateFile, ImportProgress, ImportReport, SkippedFile } from '../../common/contract/dataset.js';
+import type { DuplicateFile, ImportProgress, ImportReport, SkippedFile, SplitName } from '../../common/contract/dataset.js';
 import { StudioError } from '../../common/errors.js';
 import { classRow, ensureClass } from '../storage/classes.js';
 import type { Db } from '../storage/db.js';
 import { countsByClassName, imageByHash, insertImage, upsertSource, type ImageByHash } from '../storage/images.js';
 import { WorkspaceOwner } from '../ownership.js';
 import { beginImport, finishImport } from '../storage/imports.js';
-import { provisionalSplit, provisionalStrata, rebalanceSplits, splitSettings } from '../storage/splits.js';
+import { provisionalSplit, provisionalStrata, rebalanceSplits, refuseIfTestLocked, splitSettings } from '../storage/splits.js';
 import { statement } from '../storage/statements.js';
 import { insertThumbnail } from '../storage/thumbnails.js';
 import { insertCachedPixels } from '../storage/trainingCache.js';
@@ -33,6 +33,11 @@ export interface ImportOptions {
   files?: { path: string; label: string | null }[];
   /** The workspace folder: never imported from, even when it sits inside `folder`. */
   workspace: string;
+  /**
+   * Put every new image in this split, pinned there (the folder is the user's validation or test
+   * set); absent: the split ratios place them. Images already in the workspace keep their split.
+   */
+  split?: SplitName;
   maxPixels?: number;
   /** Files larger than this are skipped unread. */
   maxFileBytes?: number;
@@ -63,6 +68,8 @@ export async function importImages(db: Db, options: ImportOptions): Promise<Impo
   const folder = path.resolve(options.folder);
   const listed = options.files?.map((file) => ({ path: path.resolve(file.path), label: file.label }));
   if (!options.csv && !listed) await requireFolder(folder);
+  const chosenSplit = options.split ?? null;
+  if (chosenSplit === 'test') refuseIfTestLocked(db, 'importing a folder as the test split would add to it', 1);
   const tally = emptyTally();
   const entries = options.csv
     ? csvEntries(path.resolve(options.csv), signal, tally)
@@ -75,7 +82,7 @@ export async function importImages(db: Db, options: ImportOptions): Promise<Impo
   const split = splitSettings(db);
   // Held by this process while it runs: killed part-way, it is marked interrupted by whoever looks next.
   const owner = new WorkspaceOwner(db);
-  const importId = beginImport(db, source, owner.register());
+  const importId = beginImport(db, source, owner.register(), chosenSplit);
   const skipped: SkippedFile[] = [];
   const duplicateFiles: DuplicateFile[] = [];
   const conflicts: DuplicateFile[] = [];
@@ -127,8 +134,9 @@ export async function importImages(db: Db, options: ImportOptions): Promise<Impo
           bytes: entry.size,
           importedAt: now,
           classId,
-          split: provisionalSplit(split, write.hash),
-          provisionalSplit: true,
+          ...(chosenSplit
+            ? { split: chosenSplit, splitPinned: true }
+            : { split: provisionalSplit(split, write.hash), provisionalSplit: true }),
           importId,
         });
         if (newId === null) {
@@ -291,16 +299,19 @@ export async function importImages(db: Db, options: ImportOptions): Promise<Impo
     }
   }
 
+  let report: ImportReport;
   try {
     await Promise.all(Array.from({ length: options.concurrency ?? 8 }, worker));
     if (fatal !== null) throw fatal;
     // What finished decoding before a cancel is kept: it is complete, and a rerun would redo it.
     flush();
-    db.transaction(() => {
+    report = db.transaction(() => {
       // Every class with a provisional split, including those of an earlier import that was killed
       // before its end, whose images this import may only have found unchanged.
       rebalanceSplits(db, provisionalStrata(db));
-      finishImport(db, importId, signal?.aborted ? 'cancelled' : 'completed');
+      const finished = buildReport();
+      finishImport(db, importId, finished.cancelled ? 'cancelled' : 'completed', finished);
+      return finished;
     }).immediate();
   } catch (error) {
     try {
@@ -318,23 +329,28 @@ export async function importImages(db: Db, options: ImportOptions): Promise<Impo
       // The database is what failed: the owner row stays, and is found gone once this process ends.
     }
   }
-  const seconds = (performance.now() - started) / 1000;
   options.onProgress?.(progress());
-  return {
-    folder,
-    workspace: options.workspace,
-    importId,
-    imported,
-    unchanged,
-    duplicates: duplicateFiles.length,
-    duplicateFiles,
-    conflicts,
-    skipped,
-    links: { policy: options.csv || listed ? 'as-listed' : 'inside-folder', followed: tally.linksFollowed, outside: tally.linksOutside },
-    hidden: { count: tally.hidden, examples: tally.hiddenExamples },
-    classes: countsByClassName(db),
-    cancelled: signal?.aborted ?? false,
-    seconds: Math.round(seconds * 1000) / 1000,
-    imagesPerSecond: seconds > 0 ? Math.round(imported / seconds) : 0,
-  };
+  return report;
+
+  function buildReport(): ImportReport {
+    const seconds = (performance.now() - started) / 1000;
+    return {
+      folder,
+      workspace: options.workspace,
+      importId,
+      split: chosenSplit,
+      imported,
+      unchanged,
+      duplicates: duplicateFiles.length,
+      duplicateFiles,
+      conflicts,
+      skipped,
+      links: { policy: options.csv || listed ? 'as-listed' : 'inside-folder', followed: tally.linksFollowed, outside: tally.linksOutside },
+      hidden: { count: tally.hidden, examples: tally.hiddenExamples },
+      classes: countsByClassName(db),
+      cancelled: signal?.aborted ?? false,
+      seconds: Math.round(seconds * 1000) / 1000,
+      imagesPerSecond: seconds > 0 ? Math.round(imported / seconds) : 0,
+    };
+  }
 }

@@ -4,7 +4,7 @@ import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ClassCounts, ImageSummary, ImagePage, ImportFinished, ImportJob, ImportRecord, Thumbnail } from '../../common/contract/dataset.js';
+import type { ClassCounts, ImageSummary, ImagePage, ImportFinished, ImportJob, ImportRecord, ImportReport, Thumbnail } from '../../common/contract/dataset.js';
 import { EventHub } from '../events.js';
 import { cifar } from '../import/testing/hostileFolder.js';
 import { createDispatcher } from '../rpc/dispatch.js';
@@ -106,8 +106,9 @@ describe('dataset service', () => {
   it('relabels, undoes and redoes, announcing each change', async () => {
     const counts = (await call('classCounts', {})) as ClassCounts;
     const dog = counts.classes.find((c) => c.name === 'dog')!;
-    const page = (await call('listImages', { search: 'cat', limit: 5 })) as ImagePage;
-    expect(page.images).toEqual([]); // file names, not class names, are searched
+    // Paths are searched: the cat folder's images, whatever their label.
+    const page = (await call('listImages', { search: '/cat/', limit: 5 })) as ImagePage;
+    expect(page.images.map((i) => i.className)).toEqual(Array(5).fill('cat'));
     const cats = (await call('listImages', { classId: counts.classes.find((c) => c.name === 'cat')!.id, limit: 2 })) as ImagePage;
     const ids = cats.images.map((i) => i.id);
     expect(await call('relabelImages', { imageIds: ids, classId: dog.id })).toEqual({ changed: 2 });
@@ -116,6 +117,36 @@ describe('dataset service', () => {
     expect(((await call('getImage', { imageId: ids[0] })) as ImageSummary).className).toBe('cat');
     expect(await call('redoLabelEdit', {})).toMatchObject({ edit: { undone: false } });
     await call('undoLabelEdit', {});
+  });
+
+  it('moves images to a split by hand as an undoable edit, announcing it', async () => {
+    const page = (await call('listImages', { split: 'train', limit: 3 })) as ImagePage;
+    const ids = page.images.map((i) => i.id);
+    events.length = 0;
+    expect(await call('moveToSplit', { imageIds: ids, split: 'test' })).toEqual({ changed: 3 });
+    expect(events).toContainEqual({ event: 'dataset.changed', payload: { reason: 'splits' } });
+    const moved = (await call('getImage', { imageId: ids[0] })) as ImageSummary;
+    expect(moved).toMatchObject({ split: 'test', splitPinned: true });
+    expect(await call('undoLabelEdit', {})).toMatchObject({ edit: { kind: 'split', summary: 'Moved 3 images to test' } });
+    expect(await call('getImage', { imageId: ids[0] })).toMatchObject({ split: 'train', splitPinned: false });
+    await expect(call('moveToSplit', { imageIds: ids, split: 'holdout' })).rejects.toMatchObject({ code: 'invalid_argument', field: 'split' });
+  });
+
+  it('reopens the report of a past import, and refuses a folder as the test split while it is locked', async () => {
+    const [latest] = ((await call('listImports', {})) as ImportRecord[]).filter((i) => i.status === 'completed');
+    expect(latest).toMatchObject({ hasReport: true, split: null });
+    const { record, report } = (await call('importReport', { importId: latest!.id })) as { record: ImportRecord; report: ImportReport };
+    expect(record.id).toBe(latest!.id);
+    expect(report).toMatchObject({ importId: latest!.id, imported: 1000, folder: cifar });
+    const interrupted = ((await call('listImports', {})) as ImportRecord[]).find((i) => i.status === 'interrupted')!;
+    expect(await call('importReport', { importId: interrupted.id })).toMatchObject({ report: null, record: { hasReport: false } });
+
+    await call('lockTestSplit', { locked: true });
+    await expect(call('importFolder', { folder: cifar, split: 'test' })).rejects.toMatchObject({
+      code: 'conflict',
+      message: expect.stringMatching(/test split is locked/),
+    });
+    await call('lockTestSplit', { locked: false });
   });
 
   it('exports class folders that import back to the same counts, and a CSV', async () => {

@@ -14,9 +14,9 @@ import { requireFolder } from '../import/walk.js';
 import { reapAbandoned } from '../ownership.js';
 import { openWorkspaceDb, type Db } from '../storage/db.js';
 import { classCounts, countImages, getImage, imageCursors, listImages, type ImageFilter } from '../storage/images.js';
-import { excludeImport, listImports } from '../storage/imports.js';
+import { excludeImport, importReport, listImports } from '../storage/imports.js';
 import * as labels from '../storage/labels.js';
-import { lockTestSplit, setSplitRatios, splitSettings } from '../storage/splits.js';
+import { lockTestSplit, refuseIfTestLocked, setSplitRatios, splitSettings } from '../storage/splits.js';
 import { getThumbnail, getThumbnails } from '../storage/thumbnails.js';
 import type { ServiceContext } from './context.js';
 
@@ -65,7 +65,7 @@ export function datasetHandlers(ctx: ServiceContext) {
     return job;
   };
 
-  async function runImport(job: JobRecord, args: { folder: string; csv?: string; maxPixels?: number }): Promise<void> {
+  async function runImport(job: JobRecord, args: { folder: string; csv?: string; maxPixels?: number; split?: SplitName }): Promise<void> {
     let connection: Db | null = null;
     try {
       connection = openWorkspaceDb(job.workspace);
@@ -74,6 +74,7 @@ export function datasetHandlers(ctx: ServiceContext) {
         workspace: job.workspace,
         ...(args.csv ? { csv: args.csv } : {}),
         ...(args.maxPixels ? { maxPixels: args.maxPixels } : {}),
+        ...(args.split ? { split: args.split } : {}),
         signal: job.abort.signal,
         onProgress: (progress) => {
           job.progress = { jobId: job.jobId, ...progress };
@@ -99,7 +100,7 @@ export function datasetHandlers(ctx: ServiceContext) {
   }
 
   return {
-    importFolder: async (args: { folder: string; csv?: string | undefined; maxPixels?: number | undefined }) => {
+    importFolder: async (args: { folder: string; csv?: string | undefined; maxPixels?: number | undefined; split?: SplitName | undefined }) => {
       const folder = workspace();
       const running = [...jobs.values()].find((job) => job.state === 'running' && job.workspace === folder);
       if (running) {
@@ -107,6 +108,8 @@ export function datasetHandlers(ctx: ServiceContext) {
       }
       const source = path.resolve(args.folder);
       if (!args.csv) await requireFolder(source);
+      // Refused before a job starts, so the dialog says why at once.
+      if (args.split === 'test') refuseIfTestLocked(db(), 'importing a folder as the test split would add to it', 1);
       const jobId = randomUUID();
       const job: JobRecord = {
         jobId,
@@ -122,6 +125,7 @@ export function datasetHandlers(ctx: ServiceContext) {
         folder: source,
         ...(args.csv ? { csv: path.resolve(args.csv) } : {}),
         ...(args.maxPixels ? { maxPixels: args.maxPixels } : {}),
+        ...(args.split ? { split: args.split } : {}),
       });
       return { jobId };
     },
@@ -151,6 +155,15 @@ export function datasetHandlers(ctx: ServiceContext) {
       const result = labels.relabelImages(db(), args.imageIds, args.classId, ctx.mode);
       changed('labels');
       return result;
+    },
+    moveToSplit: (args: { imageIds: number[]; split: SplitName | null }) => {
+      const result = labels.moveImagesToSplit(db(), args.imageIds, args.split, ctx.mode);
+      changed('splits');
+      return result;
+    },
+    importReport: (args: { importId: number }) => {
+      reapAbandoned(db());
+      return importReport(db(), args.importId);
     },
     listImports: () => {
       // An import whose process was killed shows as interrupted, not running.
@@ -225,6 +238,7 @@ interface ImageFilterArgs {
   split?: SplitName | undefined;
   state?: LabelState | undefined;
   search?: string | undefined;
+  importId?: number | undefined;
   prediction?: { runId: number; predicted: number } | undefined;
 }
 
@@ -235,6 +249,7 @@ function imageFilter(args: ImageFilterArgs): ImageFilter {
     ...(args.split ? { split: args.split } : {}),
     ...(args.state ? { state: args.state } : {}),
     ...(args.search ? { search: args.search } : {}),
+    ...(args.importId !== undefined ? { importId: args.importId } : {}),
     ...(args.prediction ? { prediction: args.prediction } : {}),
   };
 }

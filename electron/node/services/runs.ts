@@ -20,6 +20,7 @@ import {
   lastMeasuredSpeed,
   latestMaskFrames,
   runEpochs,
+  runSplitCounts,
   snapshotLabels,
   splitPredictions,
   topLossPredictions,
@@ -48,10 +49,31 @@ export class RunServices {
     if (!entry) {
       const db = openWorkspaceDb(folder);
       const options = { ...(this.ctx.forcedBackend ? { backend: this.ctx.forcedBackend } : {}), ...(this.ctx.threads ? { threads: this.ctx.threads } : {}) };
-      entry = { db, manager: new RunManager(db, folder, this.ctx.events, options), inference: new InferenceClient(folder, options) };
+      const inference = new InferenceClient(folder, options);
+      const manager = new RunManager(db, folder, this.ctx.events, { ...options, onCompleted: (runId) => void this.evaluateCompleted(created, runId) });
+      const created: WorkspaceRuns = { db, manager, inference };
+      entry = created;
       this.byWorkspace.set(folder, entry);
     }
     return entry;
+  }
+
+  /**
+   * A run that trained to its end is evaluated on its validation split straight away, so the Inspect
+   * view opens on its confusion matrix and mistakes without asking. Progress goes out as the same job
+   * a requested evaluation reports; the end as run.evaluated.
+   */
+  async evaluateCompleted(entry: WorkspaceRuns, runId: number): Promise<void> {
+    const split = 'val';
+    if (runSplitCounts(entry.db, runId).val === 0) return;
+    try {
+      const evaluation = await entry.inference.evaluate(runId, split, (done, total) =>
+        this.ctx.events.emit('job.progress', { jobId: `run-${runId}-evaluate`, kind: 'evaluate', done, total, message: `Decoding ${split} images` }),
+      );
+      this.ctx.events.emit('run.evaluated', { runId, split, accuracy: evaluation.accuracy, error: null });
+    } catch (error) {
+      this.ctx.events.emit('run.evaluated', { runId, split, accuracy: null, error: error instanceof Error ? error.message : String(error) });
+    }
   }
 
   async close(): Promise<void> {

@@ -28,10 +28,12 @@ export interface NewImage {
   importId?: number;
   /** `split` is provisional: the image's class is rebalanced when the import ends (splits.ts). */
   provisionalSplit?: boolean;
+  /** `split` was chosen by the user (an import as a split): rebalancing leaves it (splits.ts). */
+  splitPinned?: boolean;
 }
 
 /**
- * Inserts an image and its file name into the search index; returns its id, or null when the same
+ * Inserts an image and its source path into the search index; returns its id, or null when the same
  * content is already there (another import into the same workspace, e.g. the CLI while the app
  * imports, got there first). Every insert of an image goes through here (see migration 0040).
  */
@@ -39,8 +41,8 @@ export function insertImage(db: Db, image: NewImage): number | null {
   const info = statement(
     db,
     `INSERT INTO images(content_hash, source_path, file_name, format, width, height, channels, has_alpha, bytes,
-                        imported_at, class_id, state, split, import_id, provisional_split)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'ok', ?, ?, ?)
+                        imported_at, class_id, state, split, import_id, provisional_split, split_pinned)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'ok', ?, ?, ?, ?)
      ON CONFLICT(content_hash) DO NOTHING`,
   ).run(
     image.contentHash,
@@ -57,10 +59,11 @@ export function insertImage(db: Db, image: NewImage): number | null {
     image.split,
     image.importId ?? null,
     image.provisionalSplit ? 1 : null,
+    image.splitPinned ? 1 : null,
   );
   if (info.changes === 0) return null;
   const id = Number(info.lastInsertRowid);
-  statement(db, 'INSERT INTO images_search(rowid, file_name) VALUES (?, ?)').run(id, image.fileName);
+  statement(db, 'INSERT INTO images_search(rowid, source_path) VALUES (?, ?)').run(id, image.sourcePath);
   return id;
 }
 
@@ -111,6 +114,8 @@ interface ImageRow {
   class_name: string | null;
   state: LabelState;
   split: SplitName;
+  split_pinned: 1 | null;
+  import_id: number | null;
   format: string;
   width: number;
   height: number;
@@ -120,8 +125,8 @@ interface ImageRow {
   imported_at: number;
 }
 
-const imageColumns = `i.id, i.file_name, i.source_path, i.class_id, c.name AS class_name, i.state, i.split, i.format,
-  i.width, i.height, i.channels, i.bytes, i.content_hash, i.imported_at`;
+const imageColumns = `i.id, i.file_name, i.source_path, i.class_id, c.name AS class_name, i.state, i.split, i.split_pinned,
+  i.import_id, i.format, i.width, i.height, i.channels, i.bytes, i.content_hash, i.imported_at`;
 
 function toSummary(row: ImageRow): ImageSummary {
   return {
@@ -132,6 +137,8 @@ function toSummary(row: ImageRow): ImageSummary {
     className: row.class_name,
     state: row.state,
     split: row.split,
+    splitPinned: row.split_pinned === 1,
+    importId: row.import_id,
     format: row.format,
     width: row.width,
     height: row.height,
@@ -156,7 +163,10 @@ export interface ImageFilter {
   classId?: number | null;
   split?: SplitName;
   state?: LabelState;
+  /** Part of the source path (folders and file name), case-insensitive. */
   search?: string;
+  /** Images an import brought in first. */
+  importId?: number;
   /** Images a run predicted as this class (an index into the run's class names), in any evaluated split. */
   prediction?: { runId: number; predicted: number };
   after?: number;
@@ -195,6 +205,10 @@ function filterClause(filter: ImageFilter, withCursor: boolean): { from: string;
     where.push('i.state = @state');
     params.state = filter.state;
   }
+  if (filter.importId !== undefined) {
+    where.push('i.import_id = @importId');
+    params.importId = filter.importId;
+  }
   const search = filter.search?.trim();
   if (search) {
     // The trigram index answers substrings of 3+ characters exactly (as a quoted phrase); shorter ones
@@ -203,11 +217,15 @@ function filterClause(filter: ImageFilter, withCursor: boolean): { from: string;
       where.push(`${idColumn} IN (SELECT rowid FROM images_search WHERE images_search MATCH @match)`);
       params.match = `"${search.replaceAll('"', '""')}"`;
     } else {
-      where.push(`${idColumn} IN (SELECT rowid FROM images_search WHERE file_name LIKE @like)`);
+      where.push(`${idColumn} IN (SELECT rowid FROM images_search WHERE source_path LIKE @like)`);
       params.like = `%${search}%`;
     }
   }
-  const from = byPrediction ? 'predictions p JOIN images i ON i.id = p.image_id' : 'images i';
+  // An import's images: its index always. The planner's statistics only know that an import holds
+  // the average share of the images, so for a small import beside a large one it would walk the
+  // whole table in id order instead.
+  const images = filter.importId !== undefined ? 'images i INDEXED BY images_import' : 'images i';
+  const from = byPrediction ? `predictions p JOIN ${images} ON i.id = p.image_id` : images;
   return { from, where, params, idColumn };
 }
 

@@ -3,14 +3,14 @@
  * (label_edits + label_changes/class_changes), so undo/redo replays exactly what was done. A new edit
  * drops the redo stack, as in any editor. Imports do not write history: they are not undoable edits.
  */
-import type { LabelEditSummary, LabelHistory, LabelState } from '../../common/contract/dataset.js';
+import type { LabelEditSummary, LabelHistory, LabelState, SplitName } from '../../common/contract/dataset.js';
 import { StudioError } from '../../common/errors.js';
 import { classRow, insertClass, requireLiveClass, setClassName } from './classes.js';
 import type { Db } from './db.js';
-import { rebalanceSplits } from './splits.js';
+import { rebalanceSplits, refuseIfTestLocked } from './splits.js';
 import { statement } from './statements.js';
 
-export type EditKind = 'relabel' | 'state' | 'addClass' | 'renameClass' | 'mergeClasses' | 'deleteClass';
+export type EditKind = 'relabel' | 'state' | 'split' | 'addClass' | 'renameClass' | 'mergeClasses' | 'deleteClass';
 
 interface EditRow {
   id: number;
@@ -107,6 +107,58 @@ export function setLabelState(
     const { changed, touched } = applyLabelChanges(db, editId, rows, (row) => ({ classId: row.class_id, state }));
     if (changed === 0) statement(db, 'DELETE FROM label_edits WHERE id = ?').run(editId);
     // Excluding or re-including changes who takes a place in the split quotas.
+    rebalanceSplits(db, touched);
+    return { changed };
+  }).immediate();
+}
+
+interface ImageSplit {
+  id: number;
+  class_id: number | null;
+  split: SplitName;
+  split_pinned: 1 | null;
+}
+
+const splitWords: Record<SplitName, string> = { train: 'train', val: 'validation', test: 'test' };
+
+/**
+ * Puts images in a split by hand (pinned: the ratios no longer move them), or with `split` null hands
+ * them back to the ratios, as one undoable edit. Refused when it would change a locked test split.
+ */
+export function moveImagesToSplit(db: Db, imageIds: readonly number[], split: SplitName | null, actor = 'user'): { changed: number } {
+  return db.transaction(() => {
+    const rows = statement<[string], ImageSplit>(
+      db,
+      'SELECT id, class_id, split, split_pinned FROM images WHERE id IN (SELECT value FROM json_each(?))',
+    ).all(JSON.stringify(imageIds));
+    if (rows.length !== new Set(imageIds).size) currentLabels(db, imageIds); // names the missing id
+    if (split !== null) {
+      const crossing = rows.filter((row) => (row.split === 'test') !== (split === 'test')).length;
+      refuseIfTestLocked(db, `moving ${plural(crossing, 'image')} ${split === 'test' ? 'into' : 'out of'} it would change it`, crossing);
+    }
+    const summary =
+      split === null
+        ? `Gave ${plural(rows.length, 'image')} back to the split ratios`
+        : `Moved ${plural(rows.length, 'image')} to ${splitWords[split]}`;
+    const editId = beginEdit(db, 'split', summary, actor);
+    const record = statement(
+      db,
+      'INSERT INTO split_changes(edit_id, image_id, old_split, new_split, old_pinned, new_pinned) VALUES (?, ?, ?, ?, ?, ?)',
+    );
+    const update = statement(db, 'UPDATE images SET split = ?, split_pinned = ? WHERE id = ?');
+    const touched = new Set<number | null>();
+    let changed = 0;
+    for (const row of rows) {
+      const next = split ?? row.split;
+      const pinned = split === null ? null : 1;
+      if (next === row.split && pinned === row.split_pinned) continue;
+      record.run(editId, row.id, row.split, next, row.split_pinned ?? 0, pinned ?? 0);
+      update.run(next, pinned, row.id);
+      touched.add(row.class_id);
+      changed++;
+    }
+    if (changed === 0) statement(db, 'DELETE FROM label_edits WHERE id = ?').run(editId);
+    // Pinning takes images out of their class's quotas (and unpinning puts them back): the rest moves.
     rebalanceSplits(db, touched);
     return { changed };
   }).immediate();
@@ -225,7 +277,26 @@ function replay(db: Db, edit: EditRow, side: 'old' | 'new'): void {
     else update.run(change.new_class_id, change.new_state, change.image_id);
     touched.add(change.old_class_id).add(change.new_class_id);
   }
+  replaySplits(db, edit, side, touched);
   rebalanceSplits(db, touched);
+}
+
+/** The split half of a replay: puts each image back in the split (and pinning) of that side. */
+function replaySplits(db: Db, edit: EditRow, side: 'old' | 'new', touched: Set<number | null>): void {
+  const changes = statement<[number], { image_id: number; split: SplitName; pinned: 0 | 1; now: SplitName; class_id: number | null }>(
+    db,
+    `SELECT s.image_id, ${side === 'old' ? 's.old_split' : 's.new_split'} AS split, ${side === 'old' ? 's.old_pinned' : 's.new_pinned'} AS pinned,
+            i.split AS now, i.class_id
+     FROM split_changes s JOIN images i ON i.id = s.image_id WHERE s.edit_id = ?`,
+  ).all(edit.id);
+  if (changes.length === 0) return;
+  const crossing = changes.filter((c) => (c.now === 'test') !== (c.split === 'test')).length;
+  refuseIfTestLocked(db, `${side === 'old' ? 'undoing' : 'redoing'} "${edit.summary}" would move ${plural(crossing, 'image')} ${side === 'old' ? 'back ' : ''}across it`, crossing);
+  const update = statement(db, 'UPDATE images SET split = ?, split_pinned = ? WHERE id = ?');
+  for (const change of changes) {
+    update.run(change.split, change.pinned === 1 ? 1 : null, change.image_id);
+    touched.add(change.class_id);
+  }
 }
 
 export function undoLabelEdit(db: Db): LabelEditSummary | null {

@@ -87,6 +87,7 @@ const tablesAt: Record<number, string[]> = {
   30: ['thumbnails', 'training_cache'],
   100: ['runs', 'run_images', 'run_epochs'],
   120: ['imports'],
+  150: ['split_changes'],
 };
 
 describe('migrations', () => {
@@ -139,6 +140,8 @@ describe('migrations', () => {
     120: { images: ['import_id'] },
     130: { runs: ['owner_id'], imports: ['owner_id'] },
     140: { images: ['provisional_split'] },
+    150: { images: ['split_pinned'], imports: ['split'] },
+    160: { imports: ['report'] },
   };
   /** Values a step fills in for some old rows instead: table -> column -> row id -> value. */
   const filledColumns: Record<number, Record<string, Record<string, Record<number, unknown>>>> = {
@@ -193,8 +196,25 @@ describe('migrations', () => {
       { id: 3, provisional_split: 1 },
     ]);
     expect(provisionalStrata(db)).toEqual([null]);
+    // Today's rebalancing runs on today's schema.
+    migrate(db);
     rebalanceSplits(db, provisionalStrata(db));
     expect(provisionalStrata(db)).toEqual([]);
+  });
+
+  it('makes the folders of existing images searchable, and keeps the index in step with the images (0170)', () => {
+    const { db } = openAt(160);
+    seeds[120](db);
+    migrate(db, { target: 170 });
+    const search = (phrase: string) => db.prepare('SELECT rowid FROM images_search WHERE images_search MATCH ? ORDER BY rowid').all(`"${phrase}"`);
+    expect(search('/dog/')).toEqual([{ rowid: 2 }]);
+    expect(search('tten 0')).toEqual([{ rowid: 1 }]);
+    db.exec("UPDATE images SET source_path = '/e/moved/puppy.png' WHERE id = 2");
+    expect(search('/dog/')).toEqual([]);
+    expect(search('moved')).toEqual([{ rowid: 2 }]);
+    db.exec('DELETE FROM image_sources; DELETE FROM run_images; DELETE FROM thumbnails; DELETE FROM training_cache; DELETE FROM label_changes; DELETE FROM images WHERE id = 2');
+    expect(search('moved')).toEqual([]);
+    expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
   });
 
   it('indexes the file names of images imported before the search index existed (0040)', () => {

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { classCountsSql, imageCountQuery, imageCursorQuery, imagePageQuery, type ImageFilter } from './images.js';
 import { importedImagesSql, SELECT_IMPORTS } from './imports.js';
-import { provisionalStrataSql } from './splits.js';
+import { provisionalStrataSql, stratumSql } from './splits.js';
 import { insertSyntheticImages, tempWorkspace, type TempWorkspace } from './testing/fixtures.js';
 
 let ws: TempWorkspace;
@@ -57,6 +57,7 @@ const gridCases: { name: string; filter: ImageFilter; first: string }[] = [
     filter: { classId: 3, split: 'test', state: 'ok' },
     first: 'SEARCH i USING INDEX images_class_split_state (class_id=? AND split=? AND state=? AND rowid>?)',
   },
+  { name: 'one import', filter: { importId: 2, after: 10 }, first: 'SEARCH i USING INDEX images_import (import_id=? AND id>?)' },
 ];
 
 describe('query plans at scale', () => {
@@ -71,7 +72,7 @@ describe('query plans at scale', () => {
   it.each([
     { search: 'ss3_0001', index: 'INDEX 0:M1' },
     { search: '01', index: 'INDEX 0:L0' },
-  ])('searches file names ($search) through the trigram index, never the images table', ({ search, index }) => {
+  ])('searches paths ($search) through the trigram index, never the images table', ({ search, index }) => {
     const { sql, params } = imagePageQuery({ search, classId: 2 });
     const steps = plan(sql, params);
     expect(steps[0]).toBe('SEARCH i USING INTEGER PRIMARY KEY (rowid=?)');
@@ -106,6 +107,7 @@ describe('query plans at scale', () => {
       first: 'SEARCH i USING COVERING INDEX images_class_split (class_id=? AND split=?)',
     },
     { name: 'one label state', filter: { state: 'unsure' }, first: 'SEARCH i USING COVERING INDEX images_state (state=?)' },
+    { name: 'one import', filter: { importId: 1 }, first: 'SEARCH i USING COVERING INDEX images_import (import_id=?)' },
     {
       name: 'a prediction',
       filter: { prediction: { runId: 1, predicted: 4 } },
@@ -142,7 +144,7 @@ describe('query plans at scale', () => {
     ['a thumbnail by image id', 'SELECT mime, data FROM thumbnails WHERE image_id = ?', 'SEARCH thumbnails USING INTEGER PRIMARY KEY (rowid=?)'],
     ['an image by content hash', 'SELECT id, source_path, class_id FROM images WHERE content_hash = ?', 'SEARCH images USING INDEX sqlite_autoindex_images_1 (content_hash=?)'],
     ['a source by path', 'SELECT image_id FROM image_sources WHERE path = ?', 'SEARCH image_sources USING INDEX sqlite_autoindex_image_sources_1 (path=?)'],
-    ["a class's images for its split", "SELECT id, content_hash, split FROM images WHERE class_id IS ? AND state != 'excluded'", 'SEARCH images USING INDEX images_class (class_id=?)'],
+    ["a class's images for its split", stratumSql, 'SEARCH images USING INDEX images_class (class_id=?)'],
     ['training pixels by image and size', 'SELECT data FROM training_cache WHERE image_id = ? AND size = ?', 'SEARCH training_cache USING INDEX sqlite_autoindex_training_cache_1 (image_id=? AND size=?)'],
     ["an image's label history", 'SELECT * FROM label_changes WHERE image_id = ?', 'SEARCH label_changes USING INDEX label_changes_image (image_id=?)'],
   ])('finds %s with an index search', (_name, sql, expected) => {

@@ -5,6 +5,8 @@
  * on every machine, and adding one image moves at most one other across each boundary.
  * A locked test split is a frozen set: nothing enters or leaves it, the rest is divided train/val.
  * Excluded images keep whatever split they had and take no place in the quotas.
+ * A split the user chose (a folder imported as the validation set, an image moved by hand) is pinned:
+ * the image keeps it and takes no place in the quotas either; the ratios divide the others.
  */
 import { createHash } from 'node:crypto';
 import type { SplitName, SplitSettings } from '../../common/contract/dataset.js';
@@ -39,6 +41,9 @@ export function provisionalSplit(settings: SplitSettings, contentHash: string): 
   return 'train';
 }
 
+/** The images of a class that the ratios place: not excluded, split not chosen by the user. */
+export const stratumSql = "SELECT id, content_hash, split FROM images WHERE class_id IS ? AND state != 'excluded' AND split_pinned IS NULL";
+
 interface StratumRow {
   id: number;
   content_hash: string;
@@ -48,7 +53,7 @@ interface StratumRow {
 function rebalanceStratum(db: Db, settings: SplitSettings, classId: number | null): number {
   const rows = statement<[number | null], StratumRow>(
     db,
-    "SELECT id, content_hash, split FROM images WHERE class_id IS ? AND state != 'excluded'",
+    stratumSql,
   ).all(classId);
   const keyed = rows.map((row) => ({ row, key: splitKey(settings.seed, row.content_hash) }));
   keyed.sort((a, b) => a.key - b.key || (a.row.content_hash < b.row.content_hash ? -1 : 1));
@@ -115,6 +120,13 @@ export function setSplitRatios(
     writeSetting(db, 'splits', next);
     return { ...next, moved: rebalanceSplits(db, 'all') };
   }).immediate();
+}
+
+/** Refuses a change that would put images into, or take them out of, a locked test split. */
+export function refuseIfTestLocked(db: Db, what: string, images: number): void {
+  if (images > 0 && splitSettings(db).testLocked) {
+    throw new StudioError('conflict', `The test split is locked: ${what}. Unlock it in the split settings first`, { field: 'split' });
+  }
 }
 
 export function lockTestSplit(db: Db, locked: boolean): SplitSettings {

@@ -26,6 +26,8 @@ export interface RunManagerOptions {
   checkpointIntervalSeconds?: number;
   /** Heartbeat and staleness of this process's hold on its runs (tests shorten them). */
   lease?: LeaseTiming;
+  /** Called when a run trains to its last epoch (the studio evaluates it then). */
+  onCompleted?: (runId: number) => void;
 }
 
 export type RunOutcome = Extract<TrainMessage, { type: 'finished' } | { type: 'failed' }> | { type: 'interrupted' };
@@ -35,6 +37,8 @@ export class RunManager {
   private readonly queue: number[] = [];
   private readonly waiters = new Map<number, ((outcome: RunOutcome) => void)[]>();
   private readonly owner: WorkspaceOwner;
+  /** Why each run this manager holds as queued has not started training yet. */
+  private readonly waiting = new Map<number, string>();
 
   constructor(
     private readonly db: Db,
@@ -55,6 +59,7 @@ export class RunManager {
       ...fields,
       images: runSplitCounts(this.db, run.id),
       valAccuracy: epochs.at(-1)?.valAccuracy ?? null,
+      waiting: this.waitingReason(run),
     };
   }
 
@@ -120,8 +125,10 @@ export class RunManager {
     const queued = this.queue.indexOf(runId);
     if (queued >= 0) {
       this.queue.splice(queued, 1);
+      this.waiting.delete(runId);
       updateRun(this.db, runId, { status: 'stopped', finishedAt: Date.now(), ownerId: null }, this.owner.id);
       this.emitStatus(runId);
+      this.explainQueue();
     } else {
       this.requireActive(runId, 'stop').worker.postMessage({ type: 'stop' });
     }
@@ -145,6 +152,36 @@ export class RunManager {
     this.owner.release();
   }
 
+  /** A queued run's reason for waiting: its phase here, or the process that holds it. */
+  private waitingReason(run: RunRow): string | null {
+    if (run.status !== 'queued') return null;
+    const here = this.waiting.get(run.id);
+    if (here) return here;
+    if (run.ownerId && run.ownerId !== this.owner.id) {
+      const owner = getOwner(this.db, run.ownerId);
+      return `queued by another process (${owner ? describeOwner(owner) : 'gone'})`;
+    }
+    return null;
+  }
+
+  /** Sets a queued run's reason and announces it, when it changed. */
+  private wait(runId: number, reason: string | null): void {
+    if ((this.waiting.get(runId) ?? null) === reason) return;
+    if (reason === null) this.waiting.delete(runId);
+    else this.waiting.set(runId, reason);
+    this.emitStatus(runId);
+  }
+
+  /** Every queued run waits for the active one, and for those queued before it. */
+  private explainQueue(): void {
+    this.queue.forEach((runId, position) => this.wait(runId, this.queueReason(position)));
+  }
+
+  private queueReason(position: number): string {
+    const ahead = position > 0 ? ` and ${position} queued before it` : '';
+    return this.active ? `waiting for run ${this.active.runId} to finish${ahead}` : 'waiting for the training worker';
+  }
+
   private reap(): void {
     const { runs } = reapAbandoned(this.db, this.options.lease?.staleAfterMs);
     for (const runId of runs) this.emitStatus(runId);
@@ -153,6 +190,7 @@ export class RunManager {
   /** Another process found this one stale and took its runs back: stop training them at once. */
   private lost(): void {
     const queued = this.queue.splice(0);
+    this.waiting.clear();
     for (const runId of queued) this.emitStatus(runId);
     void this.active?.worker.terminate();
   }
@@ -176,13 +214,17 @@ export class RunManager {
 
   private enqueue(runId: number): void {
     this.queue.push(runId);
+    // The reason is in place before the first status goes out, so no queued status is without one.
+    this.waiting.set(runId, this.queueReason(this.queue.length - 1));
     this.emitStatus(runId);
     this.pump();
+    this.explainQueue();
   }
 
   private emitStatus(runId: number, started?: { backend: string; detail: string }): void {
     const run = this.get(runId);
-    this.events.emit('run.status', { runId, status: run.status, error: run.error, ...started });
+    const waiting = this.waitingReason(run);
+    this.events.emit('run.status', { runId, status: run.status, error: run.error, ...(waiting ? { waiting } : {}), ...started });
   }
 
   private settle(runId: number, outcome: RunOutcome): void {
@@ -195,8 +237,12 @@ export class RunManager {
     const runId = this.queue.shift()!;
     const { lease: _lease, ...workerOptions } = this.options;
     const ownerId = this.owner.id;
-    const worker = spawnMlWorker({ kind: 'train', workspace: this.workspace, runId, ownerId, ...workerOptions });
+    const { onCompleted, ...trainOptions } = workerOptions;
+    const worker = spawnMlWorker({ kind: 'train', workspace: this.workspace, runId, ownerId, ...trainOptions });
     this.active = { runId, worker };
+    const imageSize = this.get(runId).config.imageSize;
+    this.wait(runId, 'starting the training worker');
+    this.explainQueue();
     let outcome: RunOutcome | null = null;
     worker.on('message', (message: TrainMessage) => {
       if (message.type === 'finished' || message.type === 'failed') outcome = message;
@@ -210,10 +256,19 @@ export class RunManager {
       // Killed or crashed mid-run: the last checkpoint is intact, so the run is left resumable.
       outcome ??= { type: 'interrupted' };
       releaseRun(this.db, runId, ownerId);
+      this.waiting.delete(runId);
       this.emitStatus(runId);
       this.active = null;
       this.settle(runId, outcome);
+      if (outcome.type === 'finished' && outcome.status === 'completed') onCompleted?.(runId);
       this.pump();
+      this.explainQueue();
+    });
+    worker.on('message', (message: TrainMessage) => {
+      // Before its first batch a run is still queued: say what it is doing meanwhile.
+      if (message.type === 'cache') this.wait(runId, `decoding images at ${imageSize} px (${Math.floor((100 * message.done) / Math.max(1, message.total))} %)`);
+      else if (message.type === 'measuring') this.wait(runId, `measuring backends: timing ${message.backend} on this model (${message.done + 1} of ${message.total})`);
+      else if (message.type === 'status' && message.status !== 'queued') this.waiting.delete(runId);
     });
   }
 

@@ -20,7 +20,10 @@ export interface GridFilter {
   classId?: number | null;
   split?: SplitName;
   state?: LabelState;
+  /** Part of the image's path: its folders or its file name. */
   search?: string;
+  /** Images an import brought in. */
+  importId?: number;
   prediction?: { runId: number; predicted: number };
 }
 
@@ -140,6 +143,7 @@ class DatasetGrid {
       ...(f.split ? { split: f.split } : {}),
       ...(f.state ? { state: f.state } : {}),
       ...(f.search?.trim() ? { search: f.search.trim() } : {}),
+      ...(f.importId !== undefined ? { importId: f.importId } : {}),
       ...(f.prediction ? { prediction: f.prediction } : {}),
     };
   }

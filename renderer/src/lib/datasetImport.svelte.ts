@@ -3,7 +3,7 @@
  * report from `import.finished`. Events of a job can arrive before `importFolder` has answered with its
  * id (a small folder finishes fast), so the latest ones per job are kept and picked up afterwards.
  */
-import type { ImportFinished, ImportProgress } from '../../../electron/common/contract/index.js';
+import type { ImportFinished, ImportProgress, SplitName } from '../../../electron/common/contract/index.js';
 import { call, on } from './api.js';
 
 const KEEP_JOBS = 8;
@@ -16,6 +16,8 @@ function remember<T>(map: Map<string, T>, jobId: string, value: T): void {
 
 class DatasetImport {
   folder = $state('');
+  /** Where the folder's images go: a chosen split (pinned there), or 'ratios' to spread them. */
+  split = $state<SplitName | 'ratios'>('ratios');
   jobId = $state<string | null>(null);
   progress = $state.raw<ImportProgress | null>(null);
   finished = $state.raw<ImportFinished | null>(null);
@@ -53,7 +55,8 @@ class DatasetImport {
     this.jobId = null;
     this.starting = true;
     try {
-      const { jobId } = await call('importFolder', { folder: folder.trim() });
+      const split = this.split === 'ratios' ? {} : { split: this.split };
+      const { jobId } = await call('importFolder', { folder: folder.trim(), ...split });
       this.jobId = jobId;
       this.progress = this.#progressByJob.get(jobId) ?? null;
       const done = this.#finishedByJob.get(jobId);
@@ -93,9 +96,10 @@ class DatasetImport {
     }
   }
 
-  /** Back to an empty form (after the report has been read). */
+  /** Back to an empty form (after the report has been read); the next folder is spread by the ratios again. */
   reset(): void {
     if (this.running) return;
+    this.split = 'ratios';
     this.excluded = null;
     this.jobId = null;
     this.progress = null;

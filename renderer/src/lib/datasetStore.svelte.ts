@@ -4,10 +4,14 @@
  * so a second window (or the CLI) editing the same workspace shows up here too.
  */
 import type {
+  ClassCount,
   ClassCounts,
+  ImportRecord,
+  ImportReport,
   LabelHistory,
   LabelState,
   RunSummary,
+  SplitName,
   SplitSettings,
 } from '../../../electron/common/contract/index.js';
 import { call, on } from './api.js';
@@ -24,14 +28,25 @@ class DatasetStore {
   splits = $state.raw<SplitSettings | null>(null);
   /** Runs with predictions to filter by (completed or stopped ones). */
   runs = $state.raw<RunSummary[]>([]);
+  /** Every import into the workspace, newest first. */
+  imports = $state.raw<ImportRecord[]>([]);
+  /** A past import's report reopened from the imports list. */
+  reopened = $state.raw<{ record: ImportRecord; report: ImportReport | null } | null>(null);
   /** The last failed action, as the contract said it. */
   error = $state<string | null>(null);
   /** What the last action did, for the status line. */
   status = $state<string | null>(null);
   busy = $state(false);
 
-  /** In the order the grid's number keys use: key n is classes[n - 1]. */
+  /** In the list's order (by name). */
   readonly classes = $derived(this.counts?.classes ?? []);
+  /**
+   * The order of the number keys: key n is keyed[n - 1]. Classes in the order they were created, so a
+   * class keeps its key when another is added, whatever its name.
+   */
+  readonly keyed = $derived<ClassCount[]>([...this.classes].sort((a, b) => a.id - b.id));
+  /** class id -> its number key (1..9); classes past the ninth have none. */
+  readonly keys = $derived(new Map(this.keyed.slice(0, 9).map((c, i) => [c.id, i + 1])));
 
   constructor() {
     on('dataset.changed', () => void this.load());
@@ -40,14 +55,16 @@ class DatasetStore {
 
   async load(): Promise<void> {
     try {
-      const [counts, history, splits] = await Promise.all([
+      const [counts, history, splits, imports] = await Promise.all([
         call('classCounts', {}),
         call('labelHistory', { limit: 30 }),
         call('getSplitSettings', {}),
+        call('listImports', {}),
       ]);
       this.counts = counts;
       this.history = history;
       this.splits = splits;
+      this.imports = imports;
     } catch (error) {
       this.error = message(error);
     }
@@ -127,6 +144,19 @@ class DatasetStore {
       (r) => `Class ${name} deleted; ${plural(r.unlabelled, 'image')} now unlabelled`,
       () => call('deleteClass', { classId }),
     );
+  }
+
+  /** Puts images in a split by hand (pinned there), or with null back under the ratios; undoable. */
+  moveToSplit(imageIds: number[], split: SplitName | null) {
+    if (imageIds.length === 0) return Promise.resolve(null);
+    const where = split === null ? 'back under the split ratios' : `to ${split === 'val' ? 'validation' : split}`;
+    return this.#act((r) => `${plural(r.changed, 'image')} moved ${where}`, () => call('moveToSplit', { imageIds, split }));
+  }
+
+  /** Opens a past import's report (kept with its record). */
+  async openImportReport(importId: number) {
+    const found = await this.#act((r) => `Report of import ${r.record.id}`, () => call('importReport', { importId }));
+    if (found) this.reopened = found;
   }
 
   undo() {

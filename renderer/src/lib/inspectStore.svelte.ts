@@ -54,6 +54,10 @@ class InspectStore {
     on('job.progress', (event) => {
       if (this.evaluatingFor && event.jobId === `run-${this.evaluatingFor.runId}-evaluate`) this.progress = event;
     });
+    // The studio evaluates a run on its validation split when it completes: shown at once if it is open here.
+    on('run.evaluated', (event) => {
+      if (event.runId === this.runId && event.split === this.split && !this.evaluation && !this.loading) void this.open(event.runId, event.split);
+    });
     on('dataset.changed', () => void this.loadClassIds());
     on('workspace.changed', () => {
       this.runId = null;

@@ -6,6 +6,7 @@
 import type { ImageMasks, ImagePreview, ImageSummary } from '../../../electron/common/contract/index.js';
 import { call, on } from './api.js';
 import type { ColormapName } from './colormaps.js';
+import type { ResizePolicy } from './maskRegion.js';
 import { errorMessage } from './format.js';
 
 export interface InspectorItem {
@@ -21,6 +22,8 @@ const PREVIEW_SIDE = 512;
 
 class InspectorStore {
   runId = $state<number | null>(null);
+  /** How the run made its photos square: where its masks sit on them. */
+  policy = $state<ResizePolicy>('squash');
   classNames = $state.raw<string[]>([]);
   items = $state.raw<InspectorItem[]>([]);
   index = $state(0);
@@ -48,8 +51,9 @@ class InspectorStore {
     });
   }
 
-  show(runId: number, classNames: string[], items: InspectorItem[], index: number): void {
+  show(runId: number, classNames: string[], items: InspectorItem[], index: number, policy: ResizePolicy = 'squash'): void {
     this.runId = runId;
+    this.policy = policy;
     this.classNames = classNames;
     this.items = items;
     void this.go(index);

@@ -43,7 +43,7 @@ class RunStore {
       if (event.runId === this.current?.id) this.masks = event;
     });
     on('run.status', (event) => {
-      if (event.runId === this.current?.id) this.current = { ...this.current, status: event.status, error: event.error };
+      if (event.runId === this.current?.id) this.current = { ...this.current, status: event.status, error: event.error, waiting: event.waiting ?? null };
       void this.loadList();
     });
     on('workspace.changed', () => {

@@ -57,3 +57,26 @@ describe('a failed import', () => {
     expect(existsSync(workspace)).toBe(false);
   });
 });
+
+describe('import --split', () => {
+  it('puts every new image of the folder in the chosen split, and says so', async () => {
+    const folder = path.join(root, 'validation-set');
+    mkdirSync(path.join(folder, 'cat'), { recursive: true });
+    for (const file of ['0001.jpg', '0002.jpg', '0003.jpg']) copyFileSync(path.join(cifar, 'cat', file), path.join(folder, 'cat', file));
+    const workspace = path.join(root, 'ws-split');
+    const human = await cli(['import', folder, '--split', 'validation', '--workspace', workspace]);
+    expect(human.code).toBe(0);
+    expect(human.stdout).toContain('Imported 3 images');
+    expect(human.stdout).toContain('all in the val split');
+    const counts = await cli(['dataset', '--workspace', workspace, '--json']);
+    expect(JSON.parse(counts.stdout).all).toMatchObject({ train: 0, val: 3, test: 0 });
+  });
+
+  it('refuses a split that does not exist before creating anything', async () => {
+    const workspace = path.join(root, 'ws-bad-split');
+    const result = await cli(['import', cifar, '--split', 'holdout', '--workspace', workspace]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--split: "holdout" is not a split (train, val or test)');
+    expect(existsSync(workspace)).toBe(false);
+  });
+});

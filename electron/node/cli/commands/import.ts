@@ -1,6 +1,6 @@
 /** `attention-studio import FOLDER`: imports an image folder (one subfolder per class) into a workspace. */
 import path from 'node:path';
-import type { ImportProgress, ImportReport } from '../../../common/contract/dataset.js';
+import type { ImportProgress, ImportReport, SplitName } from '../../../common/contract/dataset.js';
 import { readCsvList } from '../../import/csvList.js';
 import { importImages } from '../../import/importer.js';
 import { requireFolder } from '../../import/walk.js';
@@ -29,10 +29,14 @@ export function hiddenLine(report: ImportReport): string {
   return `${count} hidden ${count === 1 ? 'entry' : 'entries'} left out (names starting with a dot, or system files: ${names}${count > examples.length ? ', ...' : ''})`;
 }
 
+/** `--split`: the contract's split names, and "validation" for val. */
+const splitOptions: Record<string, SplitName> = { train: 'train', val: 'val', validation: 'val', test: 'test' };
+
 function humanReport(report: ImportReport): string {
   const lines = [
     `${report.cancelled ? 'Import cancelled' : 'Imported'} ${report.imported} images in ${report.seconds.toFixed(1)} s ` +
-      shown`(${report.imagesPerSecond}/s) into ${report.workspace}`,
+      shown`(${report.imagesPerSecond}/s) into ${report.workspace}` +
+      (report.split ? `, all in the ${report.split} split` : ''),
     `  ${report.unchanged} already in the workspace, ${report.duplicates} duplicates, ${report.skipped.length} skipped`,
     `  ${linkPolicy(report)}`,
   ];
@@ -51,10 +55,11 @@ function humanReport(report: ImportReport): string {
 export const importCommand: Command = {
   name: 'import',
   summary: 'Import an image folder (one subfolder per class) or a CSV of path,label into a workspace',
-  usage: 'import FOLDER [--csv FILE] [--max-pixels N] --workspace DIR [--json]',
+  usage: 'import FOLDER [--csv FILE] [--max-pixels N] [--split train|val|test] --workspace DIR [--json]',
   options: {
     csv: { type: 'string' },
     'max-pixels': { type: 'string' },
+    split: { type: 'string' },
   },
   async run(ctx, values, positionals) {
     const workspace = ctx.requireWorkspace({ create: true });
@@ -67,6 +72,11 @@ export const importCommand: Command = {
       maxPixels = Number(values['max-pixels']);
       if (!Number.isInteger(maxPixels) || maxPixels <= 0) throw new UsageError(`--max-pixels: "${String(values['max-pixels'])}" is not a positive whole number`);
     }
+    let split: SplitName | undefined;
+    if (values.split !== undefined) {
+      split = splitOptions[String(values.split)];
+      if (!split) throw new UsageError(`--split: "${String(values.split)}" is not a split (train, val or test)`);
+    }
     // Everything is checked before the workspace is created: a failed import leaves nothing behind.
     if (csv) await readCsvList(csv);
     else await requireFolder(folder);
@@ -78,6 +88,7 @@ export const importCommand: Command = {
         workspace,
         ...(csv ? { csv } : {}),
         ...(maxPixels ? { maxPixels } : {}),
+        ...(split ? { split } : {}),
         signal: ctx.interrupted,
         ...(showBar ? { onProgress: (p: Omit<ImportProgress, 'jobId'>) => ctx.stderr.write(`\r\x1b[K${progressLine(p)}`) } : {}),
       });

@@ -8,6 +8,9 @@ import { addPredictionFilterIndex } from './0110-add-prediction-filter-index.js'
 import { addImports } from './0120-add-imports.js';
 import { addOwners } from './0130-add-owners.js';
 import { addProvisionalSplits } from './0140-add-provisional-splits.js';
+import { addChosenSplits } from './0150-add-chosen-splits.js';
+import { addImportReports } from './0160-add-import-reports.js';
+import { searchFolders } from './0170-search-folders.js';
 import type { Migration } from './types.js';
 
 export type { Migration } from './types.js';
@@ -22,4 +25,7 @@ export const migrations: readonly Migration[] = [
   addImports,
   addOwners,
   addProvisionalSplits,
+  addChosenSplits,
+  addImportReports,
+  searchFolders,
 ];
