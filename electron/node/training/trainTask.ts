@@ -18,6 +18,7 @@ import { Trainer, type EpochReport, type TrainingConfig } from '../../../ml/trai
 import { measureTrainingSpeed } from '../../../ml/engine/measure.js';
 import type { EpochMetrics, MaskFrame, RunConfig } from '../../common/contract/runs.js';
 import { StudioError } from '../../common/errors.js';
+import { resizePolicyOf } from '../../common/resizePolicy.js';
 import { defaultWeightDecay } from '../../common/recipe.js';
 import { openWorkspaceDb, type Db } from '../storage/db.js';
 import { setRunPlannedEpochs, getRunRow, insertMaskFrames, recordEpoch, runImages, snapshotHasColour, updateRun, type RunImage } from '../storage/runs.js';
@@ -51,7 +52,12 @@ export function trainingConfigOf(config: RunConfig): TrainingConfig {
           ? // The paper's two drops by 10, scaled to the run (spec §4.1, §4.3: at 40 % and 60 %).
             { kind: 'step', baseLearningRate: config.learningRate, milestones: [{ fraction: 0.4 }, { fraction: 0.6 }], factor: 0.1 }
           : { kind: 'constant', baseLearningRate: config.learningRate },
-    augmentation: config.augmentation,
+    augmentation: {
+      padding: config.augmentation.padding,
+      horizontalFlip: config.augmentation.horizontalFlip,
+      randomResizedCrop: config.augmentation.randomResizedCrop,
+      colourJitter: config.augmentation.colourJitter,
+    },
     seed: config.seed,
     dropLastBatch: true,
   };
@@ -119,11 +125,12 @@ export async function runTraining(data: TrainWorkerData, post: (message: TrainMe
       throw new StudioError('conflict', `The run has ${trainImages.length} training images, fewer than one batch of ${config.batchSize}; label more images or lower the batch size`);
     }
 
-    await ensureTrainingCache(db, [...trainImages, ...valImages].map((i) => i.imageId), config.imageSize, (done, total) =>
+    const policy = resizePolicyOf(config);
+    await ensureTrainingCache(db, [...trainImages, ...valImages].map((i) => i.imageId), config.imageSize, policy, (done, total) =>
       post({ type: 'cache', done, total }),
     );
-    const train = new RunDataSource(db, trainImages, numClasses, config.imageSize, channels);
-    const validation = valImages.length > 0 ? new RunDataSource(db, valImages, numClasses, config.imageSize, channels) : undefined;
+    const train = new RunDataSource(db, trainImages, numClasses, config.imageSize, channels, policy);
+    const validation = valImages.length > 0 ? new RunDataSource(db, valImages, numClasses, config.imageSize, channels, policy) : undefined;
 
     const speedProbe = { model: config.model, imageSize: config.imageSize, channels, batchSize: config.batchSize, numClasses };
     // The studio's or the CLI's forced backend first, then the run's own choice.
@@ -154,7 +161,7 @@ export async function runTraining(data: TrainWorkerData, post: (message: TrainMe
     }
     const model = latest?.model ?? initialRunModel(config.model, config, channels, numClasses);
     const panel = validation ? maskPanel(valImages) : [];
-    const panelSource = new RunDataSource(db, panel, numClasses, config.imageSize, channels);
+    const panelSource = new RunDataSource(db, panel, numClasses, config.imageSize, channels, policy);
     const inspector = new AttentionInspector(model);
     const runDb = db;
 

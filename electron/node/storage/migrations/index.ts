@@ -8,6 +8,7 @@ import { addPredictionFilterIndex } from './0110-add-prediction-filter-index.js'
 import { addImports } from './0120-add-imports.js';
 import { addOwners } from './0130-add-owners.js';
 import { addProvisionalSplits } from './0140-add-provisional-splits.js';
+import { addTrainingCachePolicy } from './0150-add-training-cache-policy.js';
 import type { Migration } from './types.js';
 
 export type { Migration } from './types.js';
@@ -22,4 +23,5 @@ export const migrations: readonly Migration[] = [
   addImports,
   addOwners,
   addProvisionalSplits,
+  addTrainingCachePolicy,
 ];
