@@ -213,14 +213,20 @@ describe('Trainer', () => {
     model.dispose();
   });
 
-  it('holds no more tensors after epoch 2 than after epoch 1', async () => {
+  it.each([
+    { name: 'pad-and-crop', augmentation: config.augmentation },
+    {
+      name: 'photo augmentation',
+      augmentation: { padding: 0, horizontalFlip: true, randomResizedCrop: { scale: [0.08, 1] as [number, number], ratio: [3 / 4, 4 / 3] as [number, number] }, colourJitter: { brightness: 0.2, contrast: 0.2, saturation: 0.2 } },
+    },
+  ])('holds no more tensors after epoch 2 than after epoch 1 ($name)', async ({ augmentation }) => {
     const model = tinyModel();
     const counts: number[] = [];
     const trainer = new Trainer({
       model,
       train: toyShapes(48),
       validation: toyShapes(20, 3),
-      config: { ...config, epochs: 3, optimizer: { kind: 'adam', weightDecay: 0.01 } },
+      config: { ...config, augmentation, epochs: 3, optimizer: { kind: 'adam', weightDecay: 0.01 } },
       onEpoch: () => void counts.push(tf.memory().numTensors),
     });
     await trainer.run();

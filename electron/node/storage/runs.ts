@@ -382,6 +382,11 @@ export function snapshotLabels(db: Db, runId: number, imageIds: readonly number[
 }
 
 /** Records the epochs a run now plans (a time budget fitted them); the rest of its config stays. */
+/** The batch a run trains with, when the one asked for did not fit the device (trainTask.ts checkBatchFits). */
+export function setRunBatchSize(db: Db, runId: number, batchSize: number): void {
+  statement(db, "UPDATE runs SET config = json_set(config, '$.batchSize', ?) WHERE id = ?").run(batchSize, runId);
+}
+
 export function setRunPlannedEpochs(db: Db, runId: number, epochs: number): void {
   statement(db, "UPDATE runs SET config = json_set(config, '$.epochs', ?) WHERE id = ?").run(epochs, runId);
 }

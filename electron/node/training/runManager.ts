@@ -25,6 +25,8 @@ export interface RunManagerOptions {
   threads?: number;
   /** Seconds between mid-epoch checkpoints (default 120: a crash loses at most that much training). */
   checkpointIntervalSeconds?: number;
+  /** A cap on the wasm backend's memory below its 4 GiB, e.g. to leave room for other work (tests use a small one). */
+  wasmMemoryLimitBytes?: number;
   /** Heartbeat and staleness of this process's hold on its runs (tests shorten them). */
   lease?: LeaseTiming;
 }

@@ -10,6 +10,7 @@ import { AttentionInspector } from '../../../ml/inspect/masks.js';
 import { fuseBatchNormRelu } from '../../../ml/layers/fuseBatchNormRelu.js';
 import { applyInitialization, buildModel, isVariantName, type VariantName } from '../../../ml/model/index.js';
 import { hasFusedBatchNormRelu } from '../../../ml/wasm/batchNormRelu.js';
+import { BatchTooLargeError, deviceDescription, fittingBatch } from '../../../ml/train/batchFit.js';
 import { disposeOptimizerState } from '../../../ml/train/checkpoint.js';
 import { CheckpointStore } from '../../../ml/train/checkpointStore.js';
 import { deriveSeed, streams, withSeededMathRandom } from '../../../ml/train/random.js';
@@ -21,7 +22,7 @@ import { StudioError } from '../../common/errors.js';
 import { resizePolicyOf } from '../../common/resizePolicy.js';
 import { defaultWeightDecay } from '../../common/recipe.js';
 import { openWorkspaceDb, type Db } from '../storage/db.js';
-import { setRunPlannedEpochs, getRunRow, insertMaskFrames, recordEpoch, runImages, snapshotHasColour, updateRun, type RunImage } from '../storage/runs.js';
+import { setRunBatchSize, setRunPlannedEpochs, getRunRow, insertMaskFrames, recordEpoch, runImages, snapshotHasColour, updateRun, type RunImage } from '../storage/runs.js';
 import { chooseRunBackend } from './backendChoice.js';
 import { ensureTrainingCache } from './cache.js';
 import { checkpointRoot } from './paths.js';
@@ -136,7 +137,10 @@ export async function runTraining(data: TrainWorkerData, post: (message: TrainMe
     // The studio's or the CLI's forced backend first, then the run's own choice.
     const requested = data.backend ?? (config.backend && config.backend !== 'auto' ? config.backend : undefined);
     const selected = await selectBackend(requested, speedProbe, data.threads, post);
-    const backend = await initBackend(selected.name, data.threads ? { threads: data.threads } : {});
+    const backend = await initBackend(selected.name, {
+      ...(data.threads ? { threads: data.threads } : {}),
+      ...(data.wasmMemoryLimitBytes ? { memoryLimitBytes: data.wasmMemoryLimitBytes } : {}),
+    });
     const held = updateRun(db, run.id, { status: 'running', backend: backend.name, startedAt: run.startedAt ?? Date.now(), finishedAt: null, error: null }, data.ownerId);
     if (!held) throw new StudioError('conflict', `Run ${run.id} was taken over by another process before training started`);
     post({ type: 'status', status: 'running', backend: backend.name, detail: `${selected.reason}; ${backend.detail}` });
@@ -145,11 +149,22 @@ export async function runTraining(data: TrainWorkerData, post: (message: TrainMe
     const latest = await store.loadLatest();
     // A time budget decides the number of epochs (a fresh run; a resumed one keeps its plan).
     const trainingConfig = latest?.snapshot.config ?? trainingConfigOf(config);
+    if (!latest) {
+      // Whether a batch fits is checked on a throw-away copy of the network before the first step,
+      // so a run never fails minutes in for its batch size (the trainer's BatchTooLargeError stays as a backstop).
+      const fit = await checkBatchFits(config, channels, numClasses, trainingConfig.batchSize);
+      if (fit.batchSize !== trainingConfig.batchSize) {
+        trainingConfig.batchSize = fit.batchSize;
+        setRunBatchSize(db, run.id, fit.batchSize);
+      }
+      post({ type: 'status', status: 'running', backend: backend.name, detail: fit.detail });
+    }
+    const batchSize = trainingConfig.batchSize;
     const budgetSeconds = config.maxMinutes ? config.maxMinutes * 60 : null;
     if (budgetSeconds !== null && !latest) {
-      const speed = await measureTrainingSpeed({ ...speedProbe, model: config.model, seconds: 2, maxSteps: 4 });
+      const speed = await measureTrainingSpeed({ ...speedProbe, batchSize, model: config.model, seconds: 2, maxSteps: 4 });
       const perEpoch = epochSeconds({
-        trainImages: Math.floor(trainImages.length / config.batchSize) * config.batchSize,
+        trainImages: Math.floor(trainImages.length / batchSize) * batchSize,
         validationImages: valImages.length,
         trainImagesPerSecond: speed.trainImagesPerSecond,
         inferImagesPerSecond: speed.inferImagesPerSecond,
@@ -288,6 +303,29 @@ async function panelFrames(source: RunDataSource, panel: RunImage[], inspector: 
     });
   }
   return frames;
+}
+
+/**
+ * The largest batch up to `wanted` whose forward and backward pass fits the backend's memory, with a
+ * sentence for the run's status; throws BatchTooLargeError when not even one image fits.
+ */
+async function checkBatchFits(config: RunConfig, channels: 1 | 3, numClasses: number, wanted: number): Promise<{ batchSize: number; detail: string }> {
+  const started = performance.now();
+  const probe = initialRunModel(config.model as VariantName, config, channels, numClasses);
+  let fits: number;
+  try {
+    fits = await fittingBatch(probe, wanted);
+  } finally {
+    probe.dispose();
+  }
+  const where = deviceDescription();
+  if (fits === 0) throw new BatchTooLargeError(wanted, 0, where, 'checked before the first step');
+  const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  if (fits === wanted) return { batchSize: wanted, detail: `a batch of ${wanted} fits in ${where} (checked in ${seconds} s)` };
+  return {
+    batchSize: fits,
+    detail: `a batch of ${wanted} does not fit in ${where}; training with ${fits}, the largest that fits (lower the image size or choose a smaller model to keep ${wanted})`,
+  };
 }
 
 /**
