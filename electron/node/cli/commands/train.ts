@@ -154,7 +154,8 @@ export const trainCommand: Command = {
     events.subscribe((event, payload) => {
       if (event === 'run.status' && (payload as { detail?: string }).detail) {
         const { backend, detail } = payload as { backend: string; detail: string };
-        backendReason = detail;
+        // The first detail is why this backend; later ones are the batch check and the time budget's plan.
+        backendReason ??= detail;
         if (!ctx.json) ctx.stderr.write(`training on ${backend}: ${detail}\n`);
       }
       if (ctx.json) {
@@ -203,6 +204,9 @@ export const trainCommand: Command = {
         model: run.config.model,
         epochs: run.epochsDone,
         epochs_planned: run.config.epochs,
+        batch_size: run.config.batchSize,
+        resize: run.config.resizePolicy ?? 'squash',
+        augmentation: run.config.augmentation.preset ?? null,
         train_img_s: outcome.type === 'finished' ? +outcome.trainImagesPerSecond.toFixed(1) : (epochs.at(-1)?.imagesPerSecond ?? null),
         val_accuracy: epochs.at(-1)?.valAccuracy ?? null,
         train_loss: epochs.at(-1)?.trainLoss ?? null,
