@@ -240,6 +240,25 @@ describe('Trainer', () => {
     model.dispose();
   });
 
+  it('ends completed after the epochs done when retargeted to them between epochs, and refuses fewer', async () => {
+    const model = tinyModel();
+    const retargets: string[] = [];
+    const trainer = new Trainer({
+      model,
+      train: toyShapes(32),
+      config: { ...config, epochs: 3 },
+      onEpoch: (report, current) => {
+        expect(() => current.retarget(report.epoch - 1)).toThrow(/cannot be retargeted to 0 epochs/);
+        current.retarget(report.epoch);
+        retargets.push(`${report.epoch} of ${current.config.epochs}`);
+      },
+    });
+    expect(await trainer.run()).toMatchObject({ status: 'completed', position: { epoch: 1 } });
+    expect(retargets).toEqual(['1 of 1']);
+    trainer.dispose();
+    model.dispose();
+  });
+
   it('fails with a clear error when the loss diverges, before updating the weights', async () => {
     const model = tinyModel();
     const trainer = new Trainer({ model, train: toyShapes(32), config: { ...config, schedule: { kind: 'constant', baseLearningRate: 1e38 } } });

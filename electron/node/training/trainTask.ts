@@ -210,7 +210,7 @@ export async function runTraining(data: TrainWorkerData, post: (message: TrainMe
             budgetSeconds, elapsedSeconds: elapsed, epochsDone: report.epoch, plannedEpochs: current.config.epochs,
             maxEpochs: config.epochs, lastEpochSeconds: (performance.now() - lastEpochEnd) / 1000,
           });
-          if (plan && plan.epochs > report.epoch) {
+          if (plan && plan.epochs >= report.epoch) {
             current.retarget(plan.epochs);
             setRunPlannedEpochs(runDb, run.id, plan.epochs);
             post({ type: 'status', status: 'running', backend: backend.name, detail: `time budget ${config.maxMinutes} min: ${plan.reason}` });
