@@ -6,7 +6,7 @@
  * Prints one JSON object: held-out accuracy, wall times and training images per second.
  *
  *   npm run bench:photos -- [--train DIR] [--test DIR] [--minutes M] [--model NAME] [--image-size S]
- *     [--batch-size B] [--resize squash|centre-crop|letterbox] [--threads T] [--keep DIR] [--json]
+ *     [--batch-size B] [--resize squash|centre-crop|letterbox] [--augment auto|cifar|photo] [--threads T] [--keep DIR] [--json]
  *
  * Defaults: the cat and dog photos beside the project (../shared/datasets/cats-dogs/{train,test}),
  * 5 minutes. The workspace's own splits are set to 90 % train and 10 % validation: the held-out
@@ -36,6 +36,7 @@ const { values } = parseArgs({
     'image-size': { type: 'string', default: String(photoRunDefaults.imageSize) },
     'batch-size': { type: 'string' },
     resize: { type: 'string' },
+    augment: { type: 'string' },
     threads: { type: 'string' },
     keep: { type: 'string' },
     json: { type: 'boolean', default: false },
@@ -86,6 +87,7 @@ const config = runConfigSchema.parse({
   maxMinutes: Number(values.minutes),
   ...(values['batch-size'] ? { batchSize: Number(values['batch-size']) } : {}),
   ...(values.resize ? { resizePolicy: values.resize } : {}),
+  ...(values.augment ? { augmentation: { preset: values.augment } } : {}),
 });
 const t2 = performance.now();
 const run = manager.create(config, 'photo benchmark');
