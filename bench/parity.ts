@@ -63,7 +63,7 @@ async function writePixels(db: Db, runId: number, dataFolder: string): Promise<v
   mkdirSync(dataFolder, { recursive: true });
   for (const split of ['train', 'test'] as Split[]) {
     const images = runImages(db, runId, split);
-    await ensureTrainingCache(db, images.map((i) => i.imageId), imageSize);
+    await ensureTrainingCache(db, images.map((i) => i.imageId), imageSize, 'squash');
     const size = imageSize * imageSize * channels;
     const pixels = new Uint8Array(images.length * size);
     images.forEach((image, i) => {

@@ -67,7 +67,7 @@ test('trains lite-16 from the form and shows curves, confusion matrix and masks 
   await page.screenshot({ path: screenshotPath('train-completed'), fullPage: true });
 });
 
-test('starts a naive-attention (NAL) run with spatial masks and zero-γ weights from the form', async ({ page, studio }) => {
+test('starts a naive-attention (NAL) run with spatial masks, zero-γ weights, letterboxed input and photo augmentation from the form', async ({ page, studio }) => {
   test.setTimeout(300_000);
   importCifar(studio.workspace);
   await page.goto(studio.url);
@@ -87,6 +87,10 @@ test('starts a naive-attention (NAL) run with spatial masks and zero-γ weights 
   await form.getByLabel('Mask activation').selectOption('spatial');
   await form.getByLabel('Initial weights').selectOption('zero-gamma');
   await form.getByLabel('Input size').fill('8');
+  await form.getByLabel('Photos become squares by').selectOption('letterbox');
+  await form.getByLabel('Kind').selectOption('photo');
+  // Random-resized-crop replaces pad-and-crop: no padding to set.
+  await expect(form.getByLabel('Random crop padding (px)')).toHaveCount(0);
   await form.getByLabel('Epochs').fill('1');
   await form.getByLabel('Batch size').fill('50');
   await form.getByRole('button', { name: 'Start training' }).click();
@@ -95,7 +99,12 @@ test('starts a naive-attention (NAL) run with spatial masks and zero-γ weights 
   const db = new Database(path.join(studio.workspace, 'studio.sqlite'), { readonly: true });
   try {
     const { config } = db.prepare('SELECT config FROM runs ORDER BY id DESC LIMIT 1').get() as { config: string };
-    expect(JSON.parse(config)).toMatchObject({ fusion: 'nal', maskActivation: 'spatial', init: 'zero-gamma', weightDecay: 0.0005, augmentation: { horizontalFlip: true } });
+    expect(JSON.parse(config)).toMatchObject({
+      fusion: 'nal', maskActivation: 'spatial', init: 'zero-gamma', weightDecay: 0.0005, resizePolicy: 'letterbox',
+      augmentation: { preset: 'photo', padding: 0, horizontalFlip: true, randomResizedCrop: { scale: [0.08, 1] }, colourJitter: { brightness: 0.2 } },
+    });
+    const cached = db.prepare("SELECT DISTINCT policy FROM training_cache WHERE size = 8").all();
+    expect(cached).toEqual([{ policy: 'letterbox' }]);
   } finally {
     db.close();
   }

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../engine/backends.js';
 import { fuseBatchNormRelu } from '../layers/fuseBatchNormRelu.js';
 import { buildModel } from '../model/index.js';
-import { BatchTooLargeError } from './batchFit.js';
+import { BatchTooLargeError, fittingBatch } from './batchFit.js';
 import { cifarSlice } from './test/cifar.js';
 import { Trainer, type TrainingConfig } from './trainer.js';
 
@@ -46,6 +46,21 @@ describe('a batch that does not fit', () => {
     expect((await trainer.run()).status).toBe('completed');
     trainer.dispose();
     expect(tf.memory().numTensors).toBe(before);
+    model.dispose();
+  }, 180_000);
+
+  it('is found before training: the batch asked for when it fits, else the largest smaller one, and that one trains', async () => {
+    const model = fuseBatchNormRelu(buildModel('lite-16', { inputShape: [16, 16, 3], numClasses: 2 }));
+    const before = tf.memory().numTensors;
+    expect(await fittingBatch(model, 4)).toBe(4);
+    const fits = await fittingBatch(model, 128);
+    expect(fits).toBeGreaterThan(0);
+    expect(fits).toBeLessThan(128);
+    expect(tf.memory().numTensors).toBe(before);
+    const train = await cifarSlice(['cat', 'ship'], 64, 16);
+    const trainer = new Trainer({ model, train, config: config(fits) });
+    expect((await trainer.run()).status).toBe('completed');
+    trainer.dispose();
     model.dispose();
   }, 180_000);
 });

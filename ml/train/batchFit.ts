@@ -74,6 +74,16 @@ async function fits(model: tf.LayersModel, batch: number): Promise<boolean> {
   }
 }
 
+/**
+ * The batch a run can train with, checked before it starts: `wanted` when a forward and backward pass
+ * of that size fits, else the largest smaller one that does (0 when not even one image fits). Probe a
+ * model that is not the one being trained: batch-norm moving statistics change on every trial.
+ */
+export async function fittingBatch(model: tf.LayersModel, wanted: number): Promise<number> {
+  if (await fits(model, wanted)) return wanted;
+  return largestFittingBatch(model, wanted);
+}
+
 /** The largest batch below `failed` whose forward and backward pass fits (0 when even 1 does not). */
 export async function largestFittingBatch(model: tf.LayersModel, failed: number): Promise<number> {
   let low = 0;

@@ -23,4 +23,16 @@ describe('fitting a run to a time budget', () => {
     expect(replanEpochs({ ...base, lastEpochSeconds: 120 })).toMatchObject({ epochs: 1 + 9 });
     expect(replanEpochs({ ...base, lastEpochSeconds: 30 })).toMatchObject({ epochs: 1 + 38 });
   });
+
+  it('adds no epoch that would not fit: a run planned for one epoch that took 253 s of a 360 s budget ends after it', () => {
+    // Seen on photos: forcing at least one more epoch cut the run off half-way through it, never annealed.
+    const plan = replanEpochs({ budgetSeconds: 360, elapsedSeconds: 253, epochsDone: 1, plannedEpochs: 1, maxEpochs: 1000, lastEpochSeconds: 253 });
+    expect(plan === null || plan.epochs === 1).toBe(true);
+    // Planned for three, but only one more fits: two.
+    expect(replanEpochs({ budgetSeconds: 360, elapsedSeconds: 150, epochsDone: 1, plannedEpochs: 3, maxEpochs: 1000, lastEpochSeconds: 150 })).toMatchObject({ epochs: 2 });
+    // Planned for three, and none more fits: the run ends after the one done.
+    const ends = replanEpochs({ budgetSeconds: 360, elapsedSeconds: 300, epochsDone: 1, plannedEpochs: 3, maxEpochs: 1000, lastEpochSeconds: 300 });
+    expect(ends).toMatchObject({ epochs: 1 });
+    expect(ends!.reason).toContain('no further epoch fits');
+  });
 });

@@ -53,8 +53,14 @@ export function replanEpochs(options: { budgetSeconds: number; elapsedSeconds: n
   const { budgetSeconds, elapsedSeconds, epochsDone, plannedEpochs, maxEpochs, lastEpochSeconds } = options;
   const projected = elapsedSeconds + (plannedEpochs - epochsDone) * lastEpochSeconds;
   if (Math.abs(projected - budgetSeconds) <= 0.1 * budgetSeconds) return null;
-  const plan = planEpochs(budgetSeconds - elapsedSeconds, lastEpochSeconds, maxEpochs - epochsDone);
-  const epochs = epochsDone + plan.epochs;
+  // Unlike a first plan, a re-plan may add no epoch: when another one does not fit in what is left,
+  // the run ends (annealed) after the epochs done instead of being cut off part-way through one more.
+  const more = Math.max(0, Math.min(maxEpochs - epochsDone, Math.floor((budgetSeconds - elapsedSeconds) / lastEpochSeconds)));
+  const epochs = Math.max(epochsDone, epochsDone + more);
   if (epochs === plannedEpochs) return null;
-  return { epochs, epochSeconds: lastEpochSeconds, reason: `re-planned after epoch ${epochsDone} at the speed seen: ${epochs} epochs fit in the budget` };
+  const reason =
+    epochs === epochsDone
+      ? `re-planned after epoch ${epochsDone} at the speed seen: no further epoch fits in the budget, so the run ends here`
+      : `re-planned after epoch ${epochsDone} at the speed seen: ${epochs} epochs fit in the budget`;
+  return { epochs, epochSeconds: lastEpochSeconds, reason };
 }

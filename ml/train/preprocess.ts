@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ImageShape } from './dataSource.js';
 import type { ChannelStats } from './normalization.js';
+import { augmentPhoto, drawJitter, randomCropBox, type ColourJitterConfig, type RandomResizedCropConfig } from './photoAugment.js';
 import type { Random } from './random.js';
 
 /**
@@ -19,6 +20,10 @@ export interface AugmentationConfig {
   padding: number;
   /** Mirror left-right with probability 1/2. Off for digits and text, where mirroring changes the class (spec §4.3). */
   horizontalFlip: boolean;
+  /** Photos: a random crop of random area and aspect ratio, resized back to the input (photoAugment.ts); replaces pad-and-crop. */
+  randomResizedCrop?: RandomResizedCropConfig | undefined;
+  /** Photos: random brightness, contrast and saturation per image (photoAugment.ts). */
+  colourJitter?: ColourJitterConfig | undefined;
 }
 
 export const noAugmentation: AugmentationConfig = { padding: 0, horizontalFlip: false };
@@ -45,6 +50,9 @@ export function prepareImages(
   const out = new Float32Array(count * height * width * channels);
   const imageSize = height * width * channels;
   const pad = augmentation.padding;
+  if (random !== undefined && (augmentation.randomResizedCrop || augmentation.colourJitter)) {
+    return preparePhotos(images, count, shape, scale, offset, augmentation, random);
+  }
   const augmenting = random !== undefined && (pad > 0 || augmentation.horizontalFlip);
   if (!augmenting) {
     for (let i = 0; i < out.length; i += channels) {
@@ -74,6 +82,35 @@ export function prepareImages(
         }
       }
     }
+  }
+  return out;
+}
+
+/**
+ * The photo path: per image, in order, its crop box (the whole image without random-resized-crop),
+ * its flip, then its jitter factors; pixels are augmented on the 0..255 scale, then normalised.
+ */
+function preparePhotos(
+  images: Uint8Array,
+  count: number,
+  shape: ImageShape,
+  scale: number[],
+  offset: number[],
+  augmentation: AugmentationConfig,
+  random: Random,
+): Float32Array {
+  const [height, width, channels] = shape;
+  const imageSize = height * width * channels;
+  const out = new Float32Array(count * imageSize);
+  const whole = { top: 0, left: 0, height, width };
+  for (let n = 0; n < count; n++) {
+    const box = augmentation.randomResizedCrop ? randomCropBox(height, width, augmentation.randomResizedCrop, random) : whole;
+    const flip = augmentation.horizontalFlip && random.nextFloat() < 0.5;
+    const jitter = augmentation.colourJitter ? drawJitter(augmentation.colourJitter, random) : null;
+    augmentPhoto(images, n * imageSize, shape, box, flip, jitter, out, n * imageSize);
+  }
+  for (let i = 0; i < out.length; i += channels) {
+    for (let c = 0; c < channels; c++) out[i + c] = out[i + c]! * scale[c]! + offset[c]!;
   }
   return out;
 }

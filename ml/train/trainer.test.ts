@@ -213,14 +213,20 @@ describe('Trainer', () => {
     model.dispose();
   });
 
-  it('holds no more tensors after epoch 2 than after epoch 1', async () => {
+  it.each([
+    { name: 'pad-and-crop', augmentation: config.augmentation },
+    {
+      name: 'photo augmentation',
+      augmentation: { padding: 0, horizontalFlip: true, randomResizedCrop: { scale: [0.08, 1] as [number, number], ratio: [3 / 4, 4 / 3] as [number, number] }, colourJitter: { brightness: 0.2, contrast: 0.2, saturation: 0.2 } },
+    },
+  ])('holds no more tensors after epoch 2 than after epoch 1 ($name)', async ({ augmentation }) => {
     const model = tinyModel();
     const counts: number[] = [];
     const trainer = new Trainer({
       model,
       train: toyShapes(48),
       validation: toyShapes(20, 3),
-      config: { ...config, epochs: 3, optimizer: { kind: 'adam', weightDecay: 0.01 } },
+      config: { ...config, augmentation, epochs: 3, optimizer: { kind: 'adam', weightDecay: 0.01 } },
       onEpoch: () => void counts.push(tf.memory().numTensors),
     });
     await trainer.run();
@@ -231,6 +237,25 @@ describe('Trainer', () => {
     trainer.dispose();
     // Adam keeps two slots per trainable weight (conv kernel, gamma, beta, dense kernel, bias).
     expect(beforeDispose - tf.memory().numTensors).toBe(2 * 5);
+    model.dispose();
+  });
+
+  it('ends completed after the epochs done when retargeted to them between epochs, and refuses fewer', async () => {
+    const model = tinyModel();
+    const retargets: string[] = [];
+    const trainer = new Trainer({
+      model,
+      train: toyShapes(32),
+      config: { ...config, epochs: 3 },
+      onEpoch: (report, current) => {
+        expect(() => current.retarget(report.epoch - 1)).toThrow(/cannot be retargeted to 0 epochs/);
+        current.retarget(report.epoch);
+        retargets.push(`${report.epoch} of ${current.config.epochs}`);
+      },
+    });
+    expect(await trainer.run()).toMatchObject({ status: 'completed', position: { epoch: 1 } });
+    expect(retargets).toEqual(['1 of 1']);
+    trainer.dispose();
     model.dispose();
   });
 

@@ -200,10 +200,13 @@ export class Trainer {
   /**
    * Changes the run's length to `epochs` from the next batch on, with the learning-rate schedule laid
    * over the new length (so a run fitted to a time budget still warms up and anneals within it). The
-   * epoch in progress stays: `epochs` must exceed the epochs already completed.
+   * epoch in progress stays: `epochs` must exceed the epochs already completed, or equal them between
+   * epochs (from `onEpoch`), which ends the run there, completed.
    */
   retarget(epochs: number): void {
-    if (!(Number.isInteger(epochs) && epochs > this.currentPosition.epoch)) {
+    // At an epoch boundary the run may end with the epochs done (a time budget with no room for another).
+    const atBoundary = this.currentPosition.batch === 0 && epochs === this.currentPosition.epoch && epochs >= 1;
+    if (!(Number.isInteger(epochs) && (epochs > this.currentPosition.epoch || atBoundary))) {
       throw new Error(`A run at epoch ${this.currentPosition.epoch} cannot be retargeted to ${epochs} epochs.`);
     }
     this.config = { ...this.config, epochs };

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { method } from './define.js';
+import { resizePolicies } from '../resizePolicy.js';
 
 const splitSchema = z.enum(['train', 'val', 'test']);
 const runId = z.number().int().positive();
@@ -13,6 +14,11 @@ export const runConfigSchema = z.strictObject({
   model: z.string().min(1).max(64),
   /** Images are resized to imageSize x imageSize. */
   imageSize: z.number().int().min(8).max(512).default(32),
+  /**
+   * How a photo of any shape becomes the imageSize square (electron/common/resizePolicy.ts): used alike
+   * by training, evaluation, masks, predictions and exports. Absent: 'squash', as every run before the choice.
+   */
+  resizePolicy: z.enum(resizePolicies).optional(),
   /** 1 = grey, 3 = colour; default: 1 when every snapshot image is grey, else 3. */
   channels: z.union([z.literal(1), z.literal(3)]).optional(),
   epochs: z.number().int().min(1).max(1000).default(10),
@@ -26,8 +32,34 @@ export const runConfigSchema = z.strictObject({
   /** Share of the run spent warming up linearly (cosine schedule). */
   warmupFraction: z.number().min(0).max(0.5).default(0.1),
   augmentation: z
-    .strictObject({ padding: z.number().int().min(0).max(32).default(4), horizontalFlip: z.boolean().default(true) })
-    .default({ padding: 4, horizontalFlip: true }),
+    .strictObject({
+      /**
+       * 'auto' (the default for new runs): chosen when the run is created, by the size of its photos
+       * (electron/common/recipe.ts defaultAugmentation): 'cifar' for small images of about 32 px, 'photo' for
+       * larger ones. 'cifar' is pad-and-crop (padding) and flip; 'photo' is random-resized-crop,
+       * colour jitter and flip. Runs stored before the choice have none: their fields say what they used.
+       */
+      preset: z.enum(['auto', 'cifar', 'photo']).optional(),
+      /** Black pixels added on every side before a random crop back to the input size (the CIFAR recipe); 0: none. */
+      padding: z.number().int().min(0).max(32).default(4),
+      horizontalFlip: z.boolean().default(true),
+      /** A crop of random area share and aspect ratio, resized to the input (ml/train/photoAugment.ts); needs padding 0. */
+      randomResizedCrop: z
+        .strictObject({
+          scale: z.tuple([z.number().gt(0).max(1), z.number().gt(0).max(1)]).refine(([low, high]) => low <= high, 'scale: the first bound must not exceed the second'),
+          ratio: z.tuple([z.number().positive().max(10), z.number().positive().max(10)]).refine(([low, high]) => low <= high, 'ratio: the first bound must not exceed the second'),
+        })
+        .optional(),
+      /** Brightness, contrast and saturation factors drawn from [1 - x, 1 + x] per image. */
+      colourJitter: z
+        .strictObject({ brightness: z.number().min(0).max(1), contrast: z.number().min(0).max(1), saturation: z.number().min(0).max(1) })
+        .optional(),
+    })
+    .refine((a) => !(a.randomResizedCrop && a.padding > 0), {
+      message: 'random-resized-crop replaces pad-and-crop: set padding to 0 with it',
+      path: ['padding'],
+    })
+    .default({ preset: 'auto', padding: 4, horizontalFlip: true }),
   fusion: z.enum(['arl', 'nal']).default('arl'),
   maskActivation: z.enum(['mixed', 'channel', 'spatial']).default('mixed'),
   seed: z.number().int().min(0).max(2 ** 31 - 1).default(1),

@@ -3,7 +3,8 @@
  * thumbnail and the training-cache pixels. Any problem becomes a BadImageError with a reason a user
  * can act on; nothing is written anywhere here, so a failure never leaves a half-imported image.
  */
-import sharp, { type Metadata, type OutputInfo } from 'sharp';
+import sharp, { type Metadata, type OutputInfo, type ResizeOptions } from 'sharp';
+import { LETTERBOX_FILL, type ResizePolicy } from '../../common/resizePolicy.js';
 import { BmpError, bmpDimensions, decodeBmp } from './bmp.js';
 import { headerColour, sniffFormat, supportedFormats, type SupportedFormat } from './sniff.js';
 
@@ -21,9 +22,20 @@ export interface DecodeOptions {
   thumbnailSize: number;
   /** Side of the square training-cache image. */
   cacheSize: number;
+  /** How the photo becomes that square (electron/common/resizePolicy.ts); default 'squash'. */
+  resizePolicy?: ResizePolicy;
 }
 
 export const defaultDecodeOptions: DecodeOptions = { maxPixels: 100_000_000, thumbnailSize: 96, cacheSize: 32 };
+
+/** sharp's resize for each policy; a square source needs none but the size change, whatever the policy. */
+export function squareResize(policy: ResizePolicy, size: number): ResizeOptions {
+  if (policy === 'centre-crop') return { width: size, height: size, fit: 'cover', position: 'centre' };
+  if (policy === 'letterbox') {
+    return { width: size, height: size, fit: 'contain', position: 'centre', background: { r: LETTERBOX_FILL, g: LETTERBOX_FILL, b: LETTERBOX_FILL, alpha: 1 } };
+  }
+  return { width: size, height: size, fit: 'fill' };
+}
 
 export interface PreparedImage {
   format: SupportedFormat;
@@ -222,7 +234,7 @@ export async function prepareImage(bytes: Buffer, options: DecodeOptions = defau
   } else {
     let cache = sharp(decoded.data, rawInput);
     if (decoded.info.channels === 2 || decoded.info.channels === 4) cache = cache.flatten({ background: '#ffffff' });
-    cache = cache.resize(size, size, { fit: 'fill' });
+    cache = cache.resize(squareResize(options.resizePolicy ?? 'squash', size));
     cache = cacheChannels === 1 ? cache.toColourspace('b-w') : cache.toColourspace('srgb');
     const out = await cache.raw().toBuffer({ resolveWithObject: true });
     cacheData = out.info.channels === cacheChannels ? out.data : keepChannels(out.data, out.info.channels, cacheChannels);

@@ -34,7 +34,7 @@ let pixels: Uint8Array;
 let expected: { predicted: Int32Array; probabilities: Float32Array };
 
 function writePreprocessing(folder: string, overrides: Record<string, unknown> = {}): void {
-  const doc = preprocessingDocument({ imageSize: SIZE, channels: 3, ...stats, variant: 'lite-16', runId: 1, classes: CLASSES, onnxInput: 'image', onnxOutput: 'logits', formats: ['tfjs'] });
+  const doc = preprocessingDocument({ imageSize: SIZE, channels: 3, resizePolicy: 'squash', ...stats, variant: 'lite-16', runId: 1, classes: CLASSES, onnxInput: 'image', onnxOutput: 'logits', formats: ['tfjs'] });
   writeFileSync(path.join(folder, 'preprocessing.json'), JSON.stringify({ ...doc, ...overrides }));
 }
 

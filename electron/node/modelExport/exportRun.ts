@@ -26,6 +26,7 @@ import { toStandardLayers } from '../../../ml/export/standardLayers.js';
 import { publishDirectory, writeFileDurably as writeFile } from '../../../ml/train/atomicDir.js';
 import type { ModelExportCheck, ModelExportFormat, ModelExportReport } from '../../common/contract/runs.js';
 import { StudioError } from '../../common/errors.js';
+import { resizePolicyOf } from '../../common/resizePolicy.js';
 import { packageVersion } from '../paths.js';
 import type { Db } from '../storage/db.js';
 import { runImages, runSplitCounts, splitPredictions, type Split } from '../storage/runs.js';
@@ -111,7 +112,7 @@ async function checkFolder(db: Db, loaded: LoadedRunModel, folder: string, forma
   const k = run.classNames.length;
   const images = runImages(db, run.id, split);
   const stored = new Map(splitPredictions(db, run.id, split).map((p) => [p.imageId, p]));
-  const source = new RunDataSource(db, images, k, run.config.imageSize, loaded.channels);
+  const source = new RunDataSource(db, images, k, run.config.imageSize, loaded.channels, resizePolicyOf(run.config));
   const order = Int32Array.from(images.keys());
   const checker = new ExportChecker({ folder, formats, classes: k });
   try {
@@ -179,6 +180,7 @@ export async function exportRunModel(
   const preprocessing: PreprocessingDocument = preprocessingDocument({
     imageSize: run.config.imageSize,
     channels: loaded.channels,
+    resizePolicy: resizePolicyOf(run.config),
     mean: loaded.normalization.mean,
     std: loaded.normalization.std,
     variant: run.config.model,

@@ -39,10 +39,10 @@ async function imageFolder(name: string, classes: string[], count: number, grey 
   return folder;
 }
 
-async function trainedWorkspace(name: string, images: string): Promise<string> {
+async function trainedWorkspace(name: string, images: string, ...extra: string[]): Promise<string> {
   const workspace = path.join(root, name);
   expect((await cli(['import', images, '--workspace', workspace])).code).toBe(0);
-  const trained = await cli(['train', '--workspace', workspace, '--model', 'lite-16', '--image-size', '16', '--epochs', '1', '--batch-size', '16', '--backend', 'wasm', '--json']);
+  const trained = await cli(['train', '--workspace', workspace, '--model', 'lite-16', '--image-size', '16', '--epochs', '1', '--batch-size', '16', '--backend', 'wasm', '--json', ...extra]);
   expect(trained.code, trained.stderr).toBe(0);
   return workspace;
 }
@@ -208,5 +208,34 @@ describe('a grey run exported as ONNX only', () => {
     const files = [greyPhoto, ...photos()];
     const labels = JSON.parse(readFileSync(path.join(folder, 'labels.json'), 'utf8')) as string[];
     expectSamePredictions(await runSnippet(folder, 'predict-onnx.mjs', files), await studioPredictions(workspace, files), labels);
+  });
+});
+
+/** Cat and dog photos of mixed shapes (portrait and landscape), `count` of each. */
+function photoFolder(name: string, count: number): string {
+  const folder = path.join(root, name);
+  for (const cls of ['cat', 'dog']) {
+    mkdirSync(path.join(folder, cls), { recursive: true });
+    for (const file of readdirSync(path.join(catsDogs, 'train', cls)).sort().slice(0, count)) cpSync(path.join(catsDogs, 'train', cls, file), path.join(folder, cls, file));
+  }
+  return folder;
+}
+
+describe.each([
+  { policy: 'letterbox', fit: 'contain', background: [0, 0, 0] },
+  { policy: 'centre-crop', fit: 'cover', background: null },
+])('a $policy run exported as ONNX', ({ policy, fit, background }) => {
+  it("states the policy in preprocessing.json, and its snippet gives the studio's predictions on photos of every shape", async () => {
+    const workspace = await trainedWorkspace(`${policy}-ws`, photoFolder(`${policy}-photos`, 20), '--resize', policy);
+    const folder = path.join(root, `${policy}-export`);
+    const report = await exportWithCli(workspace, folder, '--format', 'onnx');
+    expect(report.checks[0]!.samePredictions).toBe(report.checks[0]!.images);
+    const doc = JSON.parse(readFileSync(path.join(folder, 'preprocessing.json'), 'utf8')) as PreprocessingDocument;
+    expect(doc.resize).toMatchObject({ policy, fit, position: 'centre', background, width: 16, height: 16 });
+    expect(doc.summary).toContain(policy === 'letterbox' ? 'centre it on a black 16x16 square' : 'keep the centred 16x16 square');
+    const files = photos();
+    const labels = JSON.parse(readFileSync(path.join(folder, 'labels.json'), 'utf8')) as string[];
+    const studio = await studioPredictions(workspace, files);
+    expectSamePredictions(await runSnippet(folder, 'predict-onnx.mjs', files), studio, labels);
   });
 });

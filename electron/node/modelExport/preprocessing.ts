@@ -9,11 +9,20 @@
  * - scale, mean and std are ml/train/preprocess.ts's normalisation: the run's per-channel statistics
  *   are on the 0..1 scale (ml/train/normalization.ts), so a 0..255 pixel is divided by 255 first.
  *
+ * - resize follows the run's resize policy (electron/common/resizePolicy.ts): sharp's 'fill', 'cover'
+ *   (centred) or 'contain' (centred, on black), so the document states exactly which part of a photo
+ *   the model sees.
+ *
  * Plain data and arithmetic, no tfjs: the export's checker, which must not load the studio's layers,
  * applies it too.
  */
 
+import { describeResizePolicy, LETTERBOX_FILL, type ResizePolicy } from '../../common/resizePolicy.js';
+
 export const PREPROCESSING_FORMAT = 'attention-studio-preprocessing';
+
+/** sharp's `fit` for each resize policy. */
+const sharpFit = { squash: 'fill', 'centre-crop': 'cover', letterbox: 'contain' } as const;
 
 /** The size the importer decodes large files to first (its thumbnail size, 96, or the input size if larger). */
 export function workingSize(inputSize: number): number {
@@ -35,7 +44,22 @@ export interface PreprocessingDocument {
     /** The importer's shortcut for large files, part of what the studio trained and predicts on. */
     reduceWhileDecoding: { when: string; fileBytesOver: number; bothSidesOver: number; fit: 'outside'; width: number; height: number; how: string };
   };
-  resize: { width: number; height: number; fit: 'fill'; kernel: 'lanczos3'; from: string; library: string };
+  resize: {
+    /** The run's resize policy, and what it does in words. */
+    policy: ResizePolicy;
+    how: string;
+    width: number;
+    height: number;
+    /** sharp's fit: 'fill' (squash), 'cover' (centre-crop) or 'contain' (letterbox). */
+    fit: 'fill' | 'cover' | 'contain';
+    /** Where the kept square (cover) or the image (contain) sits: centred. */
+    position: 'centre';
+    /** The letterbox bars' colour, RGB 0..255; null when nothing is filled. */
+    background: [number, number, number] | null;
+    kernel: 'lanczos3';
+    from: string;
+    library: string;
+  };
   colour: { channels: 1 | 3; order: string[]; from: string };
   /** Pixels are 0..255 after decoding; multiply by `scale` to get the 0..1 values mean and std apply to. */
   pixelRange: [0, 255];
@@ -56,6 +80,7 @@ export interface PreprocessingDocument {
 export interface PreprocessingFacts {
   imageSize: number;
   channels: 1 | 3;
+  resizePolicy: ResizePolicy;
   /** The run's normalisation: per-channel mean and std of training pixels scaled to 0..1. */
   mean: number[];
   std: number[];
@@ -78,8 +103,8 @@ export function preprocessingDocument(facts: PreprocessingFacts): PreprocessingD
     format: PREPROCESSING_FORMAT,
     version: 1,
     summary:
-      `Decode the file (EXIF orientation applied, first frame only), flatten any transparency onto white, stretch the whole image to ` +
-      `${size}x${size} pixels (aspect ratio not kept, nothing cropped) with a Lanczos-3 resize of the decoded pixels, ` +
+      `Decode the file (EXIF orientation applied, first frame only), flatten any transparency onto white, ` +
+      `${describeResizePolicy(facts.resizePolicy, size)} with a Lanczos-3 resize of the decoded pixels, ` +
       `${channels === 3 ? 'as RGB' : 'then take grey = round(0.299 R + 0.587 G + 0.114 B) of colour images'}; ` +
       `then for each pixel value p (0..255) of channel c: x = (p * scale - mean[c]) / std[c], in float32, ${layouts}.`,
     decode: {
@@ -99,13 +124,19 @@ export function preprocessingDocument(facts: PreprocessingFacts): PreprocessingD
       },
     },
     resize: {
+      policy: facts.resizePolicy,
+      how: describeResizePolicy(facts.resizePolicy, size),
       width: size,
       height: size,
-      fit: 'fill',
+      fit: sharpFit[facts.resizePolicy],
+      position: 'centre',
+      background: facts.resizePolicy === 'letterbox' ? [LETTERBOX_FILL, LETTERBOX_FILL, LETTERBOX_FILL] : null,
       kernel: 'lanczos3',
       from: 'the decoded pixels (decode to raw pixels first: resizing while decoding gives different pixels)',
       library:
-        "libvips through sharp: sharp(rawPixels, { raw }).resize(width, height, { fit: 'fill' }); other libraries' Lanczos filters give pixels within a few grey levels and close, not identical, probabilities",
+        `libvips through sharp: sharp(rawPixels, { raw }).resize(width, height, { fit: '${sharpFit[facts.resizePolicy]}', position: 'centre'` +
+        `${facts.resizePolicy === 'letterbox' ? ", background: { r: 0, g: 0, b: 0, alpha: 1 }" : ''} }); ` +
+        "other libraries' Lanczos filters give pixels within a few grey levels and close, not identical, probabilities",
     },
     colour: {
       channels,

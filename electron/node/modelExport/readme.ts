@@ -26,7 +26,9 @@ export async function prepare(file, layout /* 'NHWC' for model.json, 'NCHW' for 
   const decoded = await decoder.raw().toBuffer({ resolveWithObject: true });
   let image = sharp(decoded.data, { raw: { width: decoded.info.width, height: decoded.info.height, channels: decoded.info.channels } });
   if (decoded.info.channels % 2 === 0) image = image.flatten({ background: '#ffffff' }); // grey+alpha, RGBA
-  const { data, info } = await image.resize(pre.resize.width, pre.resize.height, { fit: 'fill' }).raw().toBuffer({ resolveWithObject: true });
+  const [r0, g0, b0] = pre.resize.background ?? [0, 0, 0]; // letterbox bars
+  const fit = { fit: pre.resize.fit, position: pre.resize.position, background: { r: r0, g: g0, b: b0, alpha: 1 } };
+  const { data, info } = await image.resize(pre.resize.width, pre.resize.height, fit).raw().toBuffer({ resolveWithObject: true });
   const channels = pre.colour.channels, plane = info.width * info.height, x = new Float32Array(plane * channels);
   for (let i = 0; i < plane; i++) {
     const [r, g, b] = info.channels >= 3 ? data.subarray(i * info.channels, i * info.channels + 3) : [data[i], data[i], data[i]];

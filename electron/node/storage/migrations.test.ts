@@ -142,6 +142,12 @@ describe('migrations', () => {
     140: { images: ['provisional_split'] },
     150: { images: ['split_pinned'], imports: ['split'] },
     160: { imports: ['report'] },
+    180: { training_cache: ['policy'] },
+  };
+  /** Values a step gives every old row of a table instead of null: table -> column -> value. */
+  const everyRowColumns: Record<number, Record<string, Record<string, unknown>>> = {
+    // Everything cached before the choice existed was squashed.
+    180: { training_cache: { policy: 'squash' } },
   };
   /** Values a step fills in for some old rows instead: table -> column -> row id -> value. */
   const filledColumns: Record<number, Record<string, Record<string, Record<number, unknown>>>> = {
@@ -164,7 +170,8 @@ describe('migrations', () => {
       const rows = dump(db, table) as Record<string, unknown>[];
       for (const column of addedColumns[to]?.[table] ?? []) {
         for (const row of rows) {
-          expect(row[column], `${table}.${column}`).toEqual(filledColumns[to]?.[table]?.[column]?.[row.id as number] ?? null);
+          const expected = everyRowColumns[to]?.[table]?.[column] ?? filledColumns[to]?.[table]?.[column]?.[row.id as number] ?? null;
+          expect(row[column], `${table}.${column}`).toEqual(expected);
           delete row[column];
         }
       }
@@ -215,6 +222,19 @@ describe('migrations', () => {
     db.exec('DELETE FROM image_sources; DELETE FROM run_images; DELETE FROM thumbnails; DELETE FROM training_cache; DELETE FROM label_changes; DELETE FROM images WHERE id = 2');
     expect(search('moved')).toEqual([]);
     expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+  });
+
+  it('keeps squashed pixels beside pixels of the same size under another policy, and still belong to their image (0180)', () => {
+    const { db } = openAt(170);
+    seeds[120](db);
+    migrate(db, { target: 180 });
+    db.prepare("INSERT INTO training_cache(image_id, size, policy, channels, data) VALUES (1, 32, 'letterbox', 3, ?)").run(Buffer.alloc(3072, 1));
+    expect(() => db.prepare("INSERT INTO training_cache(image_id, size, policy, channels, data) VALUES (1, 32, 'stretch', 3, ?)").run(Buffer.alloc(3))).toThrow(/CHECK constraint/);
+    expect(db.prepare('SELECT image_id, size, policy FROM training_cache ORDER BY policy').all()).toEqual([
+      { image_id: 1, size: 32, policy: 'letterbox' },
+      { image_id: 1, size: 32, policy: 'squash' },
+    ]);
+    expect(db.pragma('foreign_key_list(training_cache)')).toMatchObject([{ table: 'images', from: 'image_id', to: 'id', on_delete: 'CASCADE' }]);
   });
 
   it('indexes the file names of images imported before the search index existed (0040)', () => {

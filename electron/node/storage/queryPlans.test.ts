@@ -145,7 +145,7 @@ describe('query plans at scale', () => {
     ['an image by content hash', 'SELECT id, source_path, class_id FROM images WHERE content_hash = ?', 'SEARCH images USING INDEX sqlite_autoindex_images_1 (content_hash=?)'],
     ['a source by path', 'SELECT image_id FROM image_sources WHERE path = ?', 'SEARCH image_sources USING INDEX sqlite_autoindex_image_sources_1 (path=?)'],
     ["a class's images for its split", stratumSql, 'SEARCH images USING INDEX images_class (class_id=?)'],
-    ['training pixels by image and size', 'SELECT data FROM training_cache WHERE image_id = ? AND size = ?', 'SEARCH training_cache USING INDEX sqlite_autoindex_training_cache_1 (image_id=? AND size=?)'],
+    ['training pixels by image, size and policy', "SELECT data FROM training_cache WHERE image_id = ? AND size = ? AND policy = 'letterbox'", 'SEARCH training_cache USING INDEX sqlite_autoindex_training_cache_1 (image_id=? AND size=? AND policy=?)'],
     ["an image's label history", 'SELECT * FROM label_changes WHERE image_id = ?', 'SEARCH label_changes USING INDEX label_changes_image (image_id=?)'],
   ])('finds %s with an index search', (_name, sql, expected) => {
     const params = sql.includes('size') ? [1, 32] : [1];

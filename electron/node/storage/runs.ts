@@ -72,6 +72,19 @@ export function snapshotClasses(db: Db): SnapshotClass[] {
 }
 
 /**
+ * The median shorter side, in pixels, of the images a new run's snapshot would take (labelled 'ok'
+ * in a live class); null when there are none. Decides photo or CIFAR-like augmentation.
+ */
+export function snapshotMedianShortSide(db: Db): number | null {
+  const sides = statement<[], { side: number }>(
+    db,
+    `SELECT min(i.width, i.height) AS side FROM images i JOIN classes c ON c.id = i.class_id
+     WHERE i.state = 'ok' AND c.deleted_at IS NULL ORDER BY side`,
+  ).all();
+  return sides.length === 0 ? null : sides[Math.floor(sides.length / 2)]!.side;
+}
+
+/**
  * Creates the run row and freezes its snapshot in one transaction: the images labelled 'ok' with one of
  * `classes`, each with its class index and current split. Unsure, excluded and unlabelled images stay out.
  */
@@ -369,6 +382,11 @@ export function snapshotLabels(db: Db, runId: number, imageIds: readonly number[
 }
 
 /** Records the epochs a run now plans (a time budget fitted them); the rest of its config stays. */
+/** The batch a run trains with, when the one asked for did not fit the device (trainTask.ts checkBatchFits). */
+export function setRunBatchSize(db: Db, runId: number, batchSize: number): void {
+  statement(db, "UPDATE runs SET config = json_set(config, '$.batchSize', ?) WHERE id = ?").run(batchSize, runId);
+}
+
 export function setRunPlannedEpochs(db: Db, runId: number, epochs: number): void {
   statement(db, "UPDATE runs SET config = json_set(config, '$.epochs', ?) WHERE id = ?").run(epochs, runId);
 }

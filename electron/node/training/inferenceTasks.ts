@@ -19,6 +19,7 @@ import type { ChannelStats } from '../../../ml/train/normalization.js';
 import '../../../ml/model/index.js';
 import type { ImageMasks, RunEvaluation } from '../../common/contract/runs.js';
 import { StudioError } from '../../common/errors.js';
+import { modelViewRegion, resizePolicyOf, type ResizePolicy } from '../../common/resizePolicy.js';
 import { MiB, readStoredFile, UnreadableFileError } from '../files/readStoredFile.js';
 import { BadImageError, defaultDecodeOptions, prepareImage, type PreparedImage } from '../import/decode.js';
 import { encodePreview } from '../import/preview.js';
@@ -110,8 +111,9 @@ export async function evaluateRun(db: Db, models: RunModels, runId: number, spli
   const { run } = loaded;
   const images = runImages(db, runId, split);
   if (images.length === 0) throw new StudioError('conflict', `Run ${runId} has no ${split} images in its snapshot`, { field: 'split' });
-  await ensureTrainingCache(db, images.map((i) => i.imageId), run.config.imageSize, onProgress);
-  const source = new RunDataSource(db, images, run.classNames.length, run.config.imageSize, loaded.channels);
+  const policy = resizePolicyOf(run.config);
+  await ensureTrainingCache(db, images.map((i) => i.imageId), run.config.imageSize, policy, onProgress);
+  const source = new RunDataSource(db, images, run.classNames.length, run.config.imageSize, loaded.channels, policy);
   const predictions = await predictSource(loaded.classifier, source, { normalization: loaded.normalization, batchSize: 128 });
   const k = run.classNames.length;
   replacePredictions(
@@ -145,19 +147,26 @@ function fitWithin(width: number, height: number, max: number): [number, number]
   return [Math.max(1, Math.round(height * scale)), Math.max(1, Math.round(width * scale))];
 }
 
+/** [height, width] of a mask drawn over the region of the photo the model saw (modelViewRegion), at most `max` a side. */
+function maskSize(policy: ResizePolicy, width: number, height: number, max: number): [number, number] {
+  const region = modelViewRegion(policy, width, height);
+  return fitWithin(region.width, region.height, max);
+}
+
 export async function imageMasks(db: Db, models: RunModels, runId: number, imageId: number): Promise<ImageMasks> {
   const loaded = await models.get(runId);
   const size = loaded.run.config.imageSize;
   const image = statement<[number], { width: number; height: number }>(db, 'SELECT width, height FROM images WHERE id = ?').get(imageId);
   if (!image) throw new StudioError('not_found', `Image ${imageId} does not exist`, { field: 'imageId' });
-  await ensureTrainingCache(db, [imageId], size);
-  const cached = cachedPixels(db, imageId, size)!;
+  const policy = resizePolicyOf(loaded.run.config);
+  await ensureTrainingCache(db, [imageId], size, policy);
+  const cached = cachedPixels(db, imageId, size, policy)!;
   const pixels = new Uint8Array(size * size * loaded.channels);
   convertChannels(cached.data, cached.channels, loaded.channels, pixels);
   loaded.inspector ??= new AttentionInspector(loaded.inference);
   const [result] = await loaded.inspector.inspect(pixels, 1, [size, size, loaded.channels], {
     normalization: loaded.normalization,
-    outputSize: fitWithin(image.width, image.height, MAX_MASK_SIDE),
+    outputSize: maskSize(policy, image.width, image.height, MAX_MASK_SIDE),
     maskActivation: loaded.run.config.maskActivation,
   });
   return {
@@ -196,7 +205,7 @@ export async function predictFiles(models: RunModels, runId: number, files: stri
         const bytes = await readStoredFile(file, TRY_READ_LIMITS).catch((error: unknown) => {
           throw new BadImageError(tryReadReason(error));
         });
-        const prepared = await prepareImage(bytes, { ...defaultDecodeOptions, cacheSize: size });
+        const prepared = await prepareImage(bytes, { ...defaultDecodeOptions, cacheSize: size, resizePolicy: resizePolicyOf(loaded.run.config) });
         return { file, pixels: runPixels(loaded, prepared), error: null };
       } catch (error) {
         return { file: path.resolve(file), pixels: null, error: decodeReason(error) };
@@ -297,7 +306,7 @@ export async function tryImages(models: RunModels, runId: number, inputs: TryInp
     const where = { name: input.name, path: 'path' in input ? path.resolve(input.path) : null };
     try {
       const bytes = await tryBytes(input);
-      const prepared = await prepareImage(bytes, { ...defaultDecodeOptions, cacheSize: size });
+      const prepared = await prepareImage(bytes, { ...defaultDecodeOptions, cacheSize: size, resizePolicy: resizePolicyOf(loaded.run.config) });
       return { ok: true as const, where, prepared, pixels: runPixels(loaded, prepared), contentHash: createHash('sha256').update(bytes).digest('hex') };
     } catch (error) {
       return { ok: false as const, where, error: decodeReason(error) };
@@ -338,7 +347,7 @@ export async function tryMasks(models: RunModels, runId: number, input: TryInput
   let preview: Awaited<ReturnType<typeof encodePreview>>;
   try {
     const bytes = await tryBytes(input);
-    prepared = await prepareImage(bytes, { ...defaultDecodeOptions, cacheSize: size });
+    prepared = await prepareImage(bytes, { ...defaultDecodeOptions, cacheSize: size, resizePolicy: resizePolicyOf(loaded.run.config) });
     preview = await encodePreview(bytes, maxSide);
   } catch (error) {
     throw new StudioError('invalid_argument', `${input.name}: ${decodeReason(error)}`, { field: 'image' });
@@ -346,7 +355,7 @@ export async function tryMasks(models: RunModels, runId: number, input: TryInput
   loaded.inspector ??= new AttentionInspector(loaded.inference);
   const [result] = await loaded.inspector.inspect(runPixels(loaded, prepared), 1, [size, size, loaded.channels], {
     normalization: loaded.normalization,
-    outputSize: [preview.height, preview.width],
+    outputSize: maskSize(resizePolicyOf(loaded.run.config), preview.width, preview.height, Math.max(preview.width, preview.height)),
     maskActivation: loaded.run.config.maskActivation,
   });
   return {

@@ -13,6 +13,8 @@ export interface TrainWorkerData {
   threads?: number;
   /** Seconds between mid-epoch checkpoints (default 120). */
   checkpointIntervalSeconds?: number;
+  /** A cap on the wasm backend's memory below its 4 GiB. */
+  wasmMemoryLimitBytes?: number;
 }
 
 export interface InferenceWorkerData {

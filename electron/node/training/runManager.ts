@@ -11,11 +11,12 @@ import type { Worker } from 'node:worker_threads';
 import { isVariantName, variantNames } from '../../../ml/model/index.js';
 import type { RunConfig, RunSummary } from '../../common/contract/runs.js';
 import { StudioError } from '../../common/errors.js';
+import { resolveAugmentation } from '../../common/recipe.js';
 import type { EventHub } from '../events.js';
 import { describeOwner, reapAbandoned, WorkspaceOwner, type LeaseTiming } from '../ownership.js';
 import type { Db } from '../storage/db.js';
 import { getOwner } from '../storage/owners.js';
-import { createRunWithSnapshot, getRunRow, listRunRows, releaseRun, runEpochs, runSplitCounts, snapshotClasses, updateRun, type RunRow } from '../storage/runs.js';
+import { createRunWithSnapshot, getRunRow, snapshotMedianShortSide, listRunRows, releaseRun, runEpochs, runSplitCounts, snapshotClasses, updateRun, type RunRow } from '../storage/runs.js';
 import type { TrainMessage } from './protocol.js';
 import { spawnMlWorker } from './workerHost.js';
 
@@ -24,6 +25,8 @@ export interface RunManagerOptions {
   threads?: number;
   /** Seconds between mid-epoch checkpoints (default 120: a crash loses at most that much training). */
   checkpointIntervalSeconds?: number;
+  /** A cap on the wasm backend's memory below its 4 GiB, e.g. to leave room for other work (tests use a small one). */
+  wasmMemoryLimitBytes?: number;
   /** Heartbeat and staleness of this process's hold on its runs (tests shorten them). */
   lease?: LeaseTiming;
   /** Called when a run trains to its last epoch (the studio evaluates it then). */
@@ -82,6 +85,8 @@ export class RunManager {
     if (classes.length < 2) {
       throw new StudioError('conflict', `Training needs at least two classes with labelled images; this workspace has ${classes.length}`);
     }
+    // An 'auto' augmentation becomes the one for these images' size, stored with the run as used.
+    config = { ...config, augmentation: resolveAugmentation(config.augmentation, snapshotMedianShortSide(this.db)).augmentation };
     const ownerId = this.owner.register();
     const runId = createRunWithSnapshot(this.db, name?.trim() || `${config.model} ${new Date().toISOString().slice(0, 16).replace('T', ' ')}`, config, classes, ownerId);
     const counts = runSplitCounts(this.db, runId);

@@ -4,6 +4,7 @@
  */
 import type { DataSource, ImageBatch, ImageShape } from '../../../ml/train/dataSource.js';
 import { StudioError } from '../../common/errors.js';
+import type { ResizePolicy } from '../../common/resizePolicy.js';
 import type { Db } from '../storage/db.js';
 import type { RunImage } from '../storage/runs.js';
 import { cachedBatch } from '../storage/trainingCache.js';
@@ -19,6 +20,7 @@ export class RunDataSource implements DataSource {
     readonly numClasses: number,
     imageSize: number,
     channels: 1 | 3,
+    private readonly policy: ResizePolicy = 'squash',
   ) {
     this.size = images.length;
     this.imageShape = [imageSize, imageSize, channels];
@@ -35,11 +37,11 @@ export class RunDataSource implements DataSource {
       const count = Math.min(batchSize, order.length - start);
       const chosen = Array.from({ length: count }, (_, i) => this.images[order[start + i]!]!);
       const ids = chosen.map((image) => image.imageId);
-      const rows = cachedBatch(this.db, ids, size);
+      const rows = cachedBatch(this.db, ids, size, this.policy);
       if (rows.length !== count) {
         const have = new Set(rows.map((r) => r.imageId));
         const missing = ids.find((id) => !have.has(id));
-        throw new StudioError('not_found', `Image ${missing} has no decoded pixels at ${size}x${size}; its file may have moved since import`);
+        throw new StudioError('not_found', `Image ${missing} has no decoded pixels at ${size}x${size} (${this.policy}); its file may have moved since import`);
       }
       const images = new Uint8Array(count * pixelsPerImage);
       rows.forEach((row, i) => convertChannels(row.data, row.channels, channels, images, i * pixelsPerImage));

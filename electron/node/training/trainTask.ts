@@ -10,6 +10,7 @@ import { AttentionInspector } from '../../../ml/inspect/masks.js';
 import { fuseBatchNormRelu } from '../../../ml/layers/fuseBatchNormRelu.js';
 import { applyInitialization, buildModel, isVariantName, type VariantName } from '../../../ml/model/index.js';
 import { hasFusedBatchNormRelu } from '../../../ml/wasm/batchNormRelu.js';
+import { BatchTooLargeError, deviceDescription, fittingBatch } from '../../../ml/train/batchFit.js';
 import { disposeOptimizerState } from '../../../ml/train/checkpoint.js';
 import { CheckpointStore } from '../../../ml/train/checkpointStore.js';
 import { deriveSeed, streams, withSeededMathRandom } from '../../../ml/train/random.js';
@@ -18,9 +19,10 @@ import { Trainer, type EpochReport, type TrainingConfig } from '../../../ml/trai
 import { measureTrainingSpeed } from '../../../ml/engine/measure.js';
 import type { EpochMetrics, MaskFrame, RunConfig } from '../../common/contract/runs.js';
 import { StudioError } from '../../common/errors.js';
+import { resizePolicyOf } from '../../common/resizePolicy.js';
 import { defaultWeightDecay } from '../../common/recipe.js';
 import { openWorkspaceDb, type Db } from '../storage/db.js';
-import { setRunPlannedEpochs, getRunRow, insertMaskFrames, recordEpoch, runImages, snapshotHasColour, updateRun, type RunImage } from '../storage/runs.js';
+import { setRunBatchSize, setRunPlannedEpochs, getRunRow, insertMaskFrames, recordEpoch, runImages, snapshotHasColour, updateRun, type RunImage } from '../storage/runs.js';
 import { chooseRunBackend } from './backendChoice.js';
 import { ensureTrainingCache } from './cache.js';
 import { checkpointRoot } from './paths.js';
@@ -51,7 +53,12 @@ export function trainingConfigOf(config: RunConfig): TrainingConfig {
           ? // The paper's two drops by 10, scaled to the run (spec §4.1, §4.3: at 40 % and 60 %).
             { kind: 'step', baseLearningRate: config.learningRate, milestones: [{ fraction: 0.4 }, { fraction: 0.6 }], factor: 0.1 }
           : { kind: 'constant', baseLearningRate: config.learningRate },
-    augmentation: config.augmentation,
+    augmentation: {
+      padding: config.augmentation.padding,
+      horizontalFlip: config.augmentation.horizontalFlip,
+      randomResizedCrop: config.augmentation.randomResizedCrop,
+      colourJitter: config.augmentation.colourJitter,
+    },
     seed: config.seed,
     dropLastBatch: true,
   };
@@ -119,17 +126,21 @@ export async function runTraining(data: TrainWorkerData, post: (message: TrainMe
       throw new StudioError('conflict', `The run has ${trainImages.length} training images, fewer than one batch of ${config.batchSize}; label more images or lower the batch size`);
     }
 
-    await ensureTrainingCache(db, [...trainImages, ...valImages].map((i) => i.imageId), config.imageSize, (done, total) =>
+    const policy = resizePolicyOf(config);
+    await ensureTrainingCache(db, [...trainImages, ...valImages].map((i) => i.imageId), config.imageSize, policy, (done, total) =>
       post({ type: 'cache', done, total }),
     );
-    const train = new RunDataSource(db, trainImages, numClasses, config.imageSize, channels);
-    const validation = valImages.length > 0 ? new RunDataSource(db, valImages, numClasses, config.imageSize, channels) : undefined;
+    const train = new RunDataSource(db, trainImages, numClasses, config.imageSize, channels, policy);
+    const validation = valImages.length > 0 ? new RunDataSource(db, valImages, numClasses, config.imageSize, channels, policy) : undefined;
 
     const speedProbe = { model: config.model, imageSize: config.imageSize, channels, batchSize: config.batchSize, numClasses };
     // The studio's or the CLI's forced backend first, then the run's own choice.
     const requested = data.backend ?? (config.backend && config.backend !== 'auto' ? config.backend : undefined);
     const selected = await selectBackend(requested, speedProbe, data.threads, post);
-    const backend = await initBackend(selected.name, data.threads ? { threads: data.threads } : {});
+    const backend = await initBackend(selected.name, {
+      ...(data.threads ? { threads: data.threads } : {}),
+      ...(data.wasmMemoryLimitBytes ? { memoryLimitBytes: data.wasmMemoryLimitBytes } : {}),
+    });
     const held = updateRun(db, run.id, { status: 'running', backend: backend.name, startedAt: run.startedAt ?? Date.now(), finishedAt: null, error: null }, data.ownerId);
     if (!held) throw new StudioError('conflict', `Run ${run.id} was taken over by another process before training started`);
     post({ type: 'status', status: 'running', backend: backend.name, detail: `${selected.reason}; ${backend.detail}` });
@@ -138,11 +149,22 @@ export async function runTraining(data: TrainWorkerData, post: (message: TrainMe
     const latest = await store.loadLatest();
     // A time budget decides the number of epochs (a fresh run; a resumed one keeps its plan).
     const trainingConfig = latest?.snapshot.config ?? trainingConfigOf(config);
+    if (!latest) {
+      // Whether a batch fits is checked on a throw-away copy of the network before the first step,
+      // so a run never fails minutes in for its batch size (the trainer's BatchTooLargeError stays as a backstop).
+      const fit = await checkBatchFits(config, channels, numClasses, trainingConfig.batchSize);
+      if (fit.batchSize !== trainingConfig.batchSize) {
+        trainingConfig.batchSize = fit.batchSize;
+        setRunBatchSize(db, run.id, fit.batchSize);
+      }
+      post({ type: 'status', status: 'running', backend: backend.name, detail: fit.detail });
+    }
+    const batchSize = trainingConfig.batchSize;
     const budgetSeconds = config.maxMinutes ? config.maxMinutes * 60 : null;
     if (budgetSeconds !== null && !latest) {
-      const speed = await measureTrainingSpeed({ ...speedProbe, model: config.model, seconds: 2, maxSteps: 4 });
+      const speed = await measureTrainingSpeed({ ...speedProbe, batchSize, model: config.model, seconds: 2, maxSteps: 4 });
       const perEpoch = epochSeconds({
-        trainImages: Math.floor(trainImages.length / config.batchSize) * config.batchSize,
+        trainImages: Math.floor(trainImages.length / batchSize) * batchSize,
         validationImages: valImages.length,
         trainImagesPerSecond: speed.trainImagesPerSecond,
         inferImagesPerSecond: speed.inferImagesPerSecond,
@@ -154,7 +176,7 @@ export async function runTraining(data: TrainWorkerData, post: (message: TrainMe
     }
     const model = latest?.model ?? initialRunModel(config.model, config, channels, numClasses);
     const panel = validation ? maskPanel(valImages) : [];
-    const panelSource = new RunDataSource(db, panel, numClasses, config.imageSize, channels);
+    const panelSource = new RunDataSource(db, panel, numClasses, config.imageSize, channels, policy);
     const inspector = new AttentionInspector(model);
     const runDb = db;
 
@@ -188,7 +210,7 @@ export async function runTraining(data: TrainWorkerData, post: (message: TrainMe
             budgetSeconds, elapsedSeconds: elapsed, epochsDone: report.epoch, plannedEpochs: current.config.epochs,
             maxEpochs: config.epochs, lastEpochSeconds: (performance.now() - lastEpochEnd) / 1000,
           });
-          if (plan && plan.epochs > report.epoch) {
+          if (plan && plan.epochs >= report.epoch) {
             current.retarget(plan.epochs);
             setRunPlannedEpochs(runDb, run.id, plan.epochs);
             post({ type: 'status', status: 'running', backend: backend.name, detail: `time budget ${config.maxMinutes} min: ${plan.reason}` });
@@ -281,6 +303,29 @@ async function panelFrames(source: RunDataSource, panel: RunImage[], inspector: 
     });
   }
   return frames;
+}
+
+/**
+ * The largest batch up to `wanted` whose forward and backward pass fits the backend's memory, with a
+ * sentence for the run's status; throws BatchTooLargeError when not even one image fits.
+ */
+async function checkBatchFits(config: RunConfig, channels: 1 | 3, numClasses: number, wanted: number): Promise<{ batchSize: number; detail: string }> {
+  const started = performance.now();
+  const probe = initialRunModel(config.model as VariantName, config, channels, numClasses);
+  let fits: number;
+  try {
+    fits = await fittingBatch(probe, wanted);
+  } finally {
+    probe.dispose();
+  }
+  const where = deviceDescription();
+  if (fits === 0) throw new BatchTooLargeError(wanted, 0, where, 'checked before the first step');
+  const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  if (fits === wanted) return { batchSize: wanted, detail: `a batch of ${wanted} fits in ${where} (checked in ${seconds} s)` };
+  return {
+    batchSize: fits,
+    detail: `a batch of ${wanted} does not fit in ${where}; training with ${fits}, the largest that fits (lower the image size or choose a smaller model to keep ${wanted})`,
+  };
 }
 
 /**

@@ -12,6 +12,7 @@ export interface TrainForm {
   name: string;
   model: string;
   imageSize: number;
+  resizePolicy: 'squash' | 'centre-crop' | 'letterbox';
   epochs: number;
   batchSize: number;
   optimizer: 'sgd' | 'adam';
@@ -21,6 +22,7 @@ export interface TrainForm {
   maxMinutes: number | null;
   schedule: 'cosine' | 'step' | 'constant';
   warmupFraction: number;
+  augmentPreset: 'auto' | 'cifar' | 'photo';
   padding: number;
   /** null: the default for the classes (off for digits and characters). */
   horizontalFlip: boolean | null;
@@ -36,6 +38,7 @@ export const defaultForm: TrainForm = {
   name: '',
   model: 'lite-32',
   imageSize: 32,
+  resizePolicy: 'squash',
   epochs: 10,
   batchSize: 64,
   optimizer: 'sgd',
@@ -43,6 +46,7 @@ export const defaultForm: TrainForm = {
   maxMinutes: null,
   schedule: 'cosine',
   warmupFraction: 0.1,
+  augmentPreset: 'auto',
   padding: 4,
   horizontalFlip: null,
   weightDecay: null,
@@ -137,6 +141,7 @@ class TrainingStore {
     return {
       model: f.model,
       imageSize: f.imageSize,
+      resizePolicy: f.resizePolicy,
       epochs: f.epochs,
       batchSize: f.batchSize,
       optimizer: f.optimizer,
@@ -144,7 +149,7 @@ class TrainingStore {
       weightDecay: this.weightDecay,
       schedule: f.schedule,
       warmupFraction: f.warmupFraction,
-      augmentation: { padding: f.padding, horizontalFlip: this.horizontalFlip },
+      augmentation: { preset: f.augmentPreset, padding: f.padding, horizontalFlip: this.horizontalFlip },
       fusion: f.fusion,
       maskActivation: f.maskActivation,
       init: f.init,

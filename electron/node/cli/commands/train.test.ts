@@ -37,6 +37,8 @@ describe('train refuses before it writes', () => {
     [['--optimizer', 'foo'], '--optimizer: "foo" is not accepted: Invalid option: expected one of "sgd"|"adam"'],
     [['--batch-size', '1'], '--batch-size: "1" is not accepted'],
     [['--padding=40'], '--padding: "40" is not accepted: Too big'],
+    [['--resize', 'stretch'], '--resize: "stretch" is not accepted: Invalid option: expected one of "squash"|"centre-crop"|"letterbox"'],
+    [['--augment', 'heavy'], '--augment: "heavy" is not accepted: Invalid option: expected one of "auto"|"cifar"|"photo"'],
     [['--threads', '0'], '--threads: "0" is not a positive whole number'],
   ])('a bad command line %j: exit 2, the option named once, no run', async (args, message) => {
     const result = await cli(['train', '--workspace', workspace, '--model', 'lite-16', ...args]);

@@ -1,11 +1,11 @@
 import { isVariantName, variantNames } from '../../../../ml/model/index.js';
 import { runConfigSchema, type RunConfig, type RunConfigInput } from '../../../common/contract/runs.js';
 import { StudioError } from '../../../common/errors.js';
-import { defaultHorizontalFlip } from '../../../common/recipe.js';
+import { defaultHorizontalFlip, resolveAugmentation } from '../../../common/recipe.js';
 import { EventHub } from '../../events.js';
 import { openWorkspaceDb, type Db } from '../../storage/db.js';
 import { countImages } from '../../storage/images.js';
-import { runEpochs, snapshotClasses } from '../../storage/runs.js';
+import { runEpochs, snapshotClasses, snapshotMedianShortSide } from '../../storage/runs.js';
 import { RunManager } from '../../training/runManager.js';
 import { UsageError, type Command } from '../command.js';
 import { shown } from '../printable.js';
@@ -30,7 +30,9 @@ const optionOfField: Record<string, string> = {
   schedule: 'schedule',
   seed: 'seed',
   maxMinutes: 'max-minutes',
+  resizePolicy: 'resize',
   'augmentation.padding': 'padding',
+  'augmentation.preset': 'augment',
   init: 'init',
   fusion: 'fusion',
   maskActivation: 'mask',
@@ -53,10 +55,16 @@ function runConfigFromOptions(values: Record<string, unknown>): RunConfig {
     ...(values.schedule !== undefined ? { schedule: values.schedule as 'cosine' } : {}),
     ...(values.seed !== undefined ? { seed: number('seed') } : {}),
     ...(values['max-minutes'] !== undefined ? { maxMinutes: number('max-minutes') } : {}),
+    ...(values.resize !== undefined ? { resizePolicy: values.resize as 'squash' } : {}),
     ...(values.init !== undefined ? { init: values.init as 'msra' } : {}),
     ...(values.fusion !== undefined ? { fusion: values.fusion as 'arl' } : {}),
     ...(values.mask !== undefined ? { maskActivation: values.mask as 'mixed' } : {}),
-    augmentation: { padding: number('padding') ?? 4, horizontalFlip: values['no-flip'] !== true && values.flip !== false },
+    augmentation: {
+      // --padding alone asks for the CIFAR recipe; otherwise the run's images decide (recipe.ts defaultAugmentation).
+      preset: (values.augment ?? (values.padding !== undefined ? 'cifar' : 'auto')) as 'auto',
+      padding: number('padding') ?? 4,
+      horizontalFlip: values['no-flip'] !== true && values.flip !== false,
+    },
   };
   const parsed = runConfigSchema.safeParse(input);
   if (parsed.success) return parsed.data;
@@ -89,17 +97,19 @@ export const trainCommand: Command = {
   name: 'train',
   summary: "Train a model on the workspace's labelled images (a snapshot of labels and splits), or resume a run",
   usage:
-    'train --workspace DIR --model NAME --epochs N [--batch-size B] [--image-size S] [--lr X] [--optimizer sgd|adam] [--schedule cosine|step|constant] [--flip|--no-flip] [--padding P] [--seed N] [--init msra|pytorch|zero-gamma] [--fusion arl|nal] [--mask mixed|channel|spatial] [--threads T] [--max-minutes M] [--name TEXT] [--resume RUN] [--json]',
+    'train --workspace DIR --model NAME --epochs N [--batch-size B] [--image-size S] [--resize squash|centre-crop|letterbox] [--lr X] [--optimizer sgd|adam] [--schedule cosine|step|constant] [--flip|--no-flip] [--augment auto|cifar|photo] [--padding P] [--seed N] [--init msra|pytorch|zero-gamma] [--fusion arl|nal] [--mask mixed|channel|spatial] [--threads T] [--max-minutes M] [--name TEXT] [--resume RUN] [--json]',
   options: {
     model: { type: 'string' },
     epochs: { type: 'string' },
     'batch-size': { type: 'string' },
     'image-size': { type: 'string' },
+    resize: { type: 'string' },
     lr: { type: 'string' },
     'weight-decay': { type: 'string' },
     optimizer: { type: 'string' },
     schedule: { type: 'string' },
     padding: { type: 'string' },
+    augment: { type: 'string' },
     'no-flip': { type: 'boolean' },
     flip: { type: 'boolean' },
     seed: { type: 'string' },
@@ -129,6 +139,8 @@ export const trainCommand: Command = {
           config.augmentation.horizontalFlip = choice.flip;
           if (!ctx.json) ctx.stderr.write(`horizontal flip ${choice.flip ? 'on' : 'off'}: ${choice.reason} (--flip / --no-flip to choose)\n`);
         }
+        const augment = resolveAugmentation(config.augmentation, snapshotMedianShortSide(db));
+        if (augment.reason && !ctx.json) ctx.stderr.write(`augmentation ${augment.augmentation.preset}: ${augment.reason} (--augment cifar|photo to choose)\n`);
       }
     } catch (error) {
       db.close();
@@ -142,7 +154,8 @@ export const trainCommand: Command = {
     events.subscribe((event, payload) => {
       if (event === 'run.status' && (payload as { detail?: string }).detail) {
         const { backend, detail } = payload as { backend: string; detail: string };
-        backendReason = detail;
+        // The first detail is why this backend; later ones are the batch check and the time budget's plan.
+        backendReason ??= detail;
         if (!ctx.json) ctx.stderr.write(`training on ${backend}: ${detail}\n`);
       }
       if (ctx.json) {
@@ -191,6 +204,9 @@ export const trainCommand: Command = {
         model: run.config.model,
         epochs: run.epochsDone,
         epochs_planned: run.config.epochs,
+        batch_size: run.config.batchSize,
+        resize: run.config.resizePolicy ?? 'squash',
+        augmentation: run.config.augmentation.preset ?? null,
         train_img_s: outcome.type === 'finished' ? +outcome.trainImagesPerSecond.toFixed(1) : (epochs.at(-1)?.imagesPerSecond ?? null),
         val_accuracy: epochs.at(-1)?.valAccuracy ?? null,
         train_loss: epochs.at(-1)?.trainLoss ?? null,

@@ -11,6 +11,7 @@ import { addProvisionalSplits } from './0140-add-provisional-splits.js';
 import { addChosenSplits } from './0150-add-chosen-splits.js';
 import { addImportReports } from './0160-add-import-reports.js';
 import { searchFolders } from './0170-search-folders.js';
+import { addTrainingCachePolicy } from './0180-add-training-cache-policy.js';
 import type { Migration } from './types.js';
 
 export type { Migration } from './types.js';
@@ -28,4 +29,5 @@ export const migrations: readonly Migration[] = [
   addChosenSplits,
   addImportReports,
   searchFolders,
+  addTrainingCachePolicy,
 ];
