@@ -70,10 +70,7 @@ export const runConfigSchema = z.strictObject({
   /** Stop after this many minutes of training, at a batch boundary. */
   maxMinutes: z.number().positive().max(10_000).optional(),
 });
-export type RunConfig = z.output<typeof runConfigSchema> & {
-  /** How a photo became the square input: stretched whole, its central square, or whole within a padded square. */
-  resizePolicy?: 'squash' | 'centre-crop' | 'letterbox';
-};
+export type RunConfig = z.output<typeof runConfigSchema>;
 export type RunConfigInput = z.input<typeof runConfigSchema>;
 
 export type RunStatus = 'queued' | 'running' | 'paused' | 'completed' | 'stopped' | 'failed' | 'interrupted';
