@@ -26,6 +26,7 @@ import {
   type Split,
 } from '../storage/runs.js';
 import { InferenceClient } from '../training/inferenceClient.js';
+import { LabelIssueJobs } from '../labelling/labelIssueJobs.js';
 import { RunManager } from '../training/runManager.js';
 import type { ServiceContext } from './context.js';
 
@@ -33,6 +34,7 @@ export interface WorkspaceRuns {
   db: Db;
   manager: RunManager;
   inference: InferenceClient;
+  labelIssues: LabelIssueJobs;
 }
 
 /** One run manager, inference worker and connection per workspace, made on first use. */
@@ -48,7 +50,12 @@ export class RunServices {
     if (!entry) {
       const db = openWorkspaceDb(folder);
       const options = { ...(this.ctx.forcedBackend ? { backend: this.ctx.forcedBackend } : {}), ...(this.ctx.threads ? { threads: this.ctx.threads } : {}) };
-      entry = { db, manager: new RunManager(db, folder, this.ctx.events, options), inference: new InferenceClient(folder, options) };
+      entry = {
+        db,
+        manager: new RunManager(db, folder, this.ctx.events, options),
+        inference: new InferenceClient(folder, options),
+        labelIssues: new LabelIssueJobs(db, folder, this.ctx.events, options),
+      };
       this.byWorkspace.set(folder, entry);
     }
     return entry;
@@ -57,6 +64,7 @@ export class RunServices {
   async close(): Promise<void> {
     for (const entry of this.byWorkspace.values()) {
       await entry.manager.close();
+      await entry.labelIssues.close();
       await entry.inference.close();
       entry.db.close();
     }

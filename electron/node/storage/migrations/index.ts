@@ -8,6 +8,8 @@ import { addPredictionFilterIndex } from './0110-add-prediction-filter-index.js'
 import { addImports } from './0120-add-imports.js';
 import { addOwners } from './0130-add-owners.js';
 import { addProvisionalSplits } from './0140-add-provisional-splits.js';
+import { createLabelIssueJobs } from './0200-create-label-issue-jobs.js';
+import { createLabelSuggestions } from './0210-create-label-suggestions.js';
 import type { Migration } from './types.js';
 
 export type { Migration } from './types.js';
@@ -22,4 +24,6 @@ export const migrations: readonly Migration[] = [
   addImports,
   addOwners,
   addProvisionalSplits,
+  createLabelIssueJobs,
+  createLabelSuggestions,
 ];
