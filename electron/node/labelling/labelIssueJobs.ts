@@ -123,7 +123,9 @@ export class LabelIssueJobs {
     const active = this.active;
     if (active) {
       await active.worker.terminate();
-      updateLabelIssueJob(this.db, active.jobId, { status: 'interrupted' });
+      // A job that had already stopped or finished keeps its status; one cut off mid-fold is resumable.
+      const row = getLabelIssueJob(this.db, active.jobId);
+      if (row && (row.status === 'running' || row.status === 'queued')) updateLabelIssueJob(this.db, active.jobId, { status: 'interrupted', etaSeconds: null });
     }
   }
 
