@@ -8,7 +8,8 @@
  * For each noise setting, a copy of the folder (default: the CIFAR-10 mini set) gets a known share of
  * its labels flipped, uniformly to another class (uniform-R) or class-conditionally, each class to one
  * fixed other class (pairs-R). The copy is imported as a user would; 20 % of the images (the test split)
- * get their true labels back, to measure models on. Then:
+ * get their true labels back and the test split is locked (the same images whatever is relabelled), to
+ * measure models on. Then:
  * - the job runs over every labelled image; precision and recall of the flagged images (the studio's
  *   default cut: every issue confident learning reports) against the flipped ones;
  * - a run trained on the noisy train split, and one trained after accepting every flagged train image's
@@ -26,7 +27,7 @@ import { liveClassByName } from '../electron/node/storage/classes.js';
 import { openWorkspaceDb } from '../electron/node/storage/db.js';
 import { storedLabelIssues } from '../electron/node/storage/labelIssues.js';
 import { assignLabels } from '../electron/node/storage/labels.js';
-import { setSplitRatios } from '../electron/node/storage/splits.js';
+import { lockTestSplit, setSplitRatios } from '../electron/node/storage/splits.js';
 import { InferenceClient } from '../electron/node/training/inferenceClient.js';
 import { RunManager } from '../electron/node/training/runManager.js';
 import { runConfigSchema } from '../electron/common/contract/runs.js';
@@ -104,6 +105,8 @@ async function measure(noise: Noise, seed: number) {
   try {
     setSplitRatios(db, { train: 0.8, val: 0, test: 0.2 });
     await importImages(db, { folder: copy, workspace });
+    // The test split stays the same images while labels change (relabelling otherwise rebalances splits per class).
+    lockTestSplit(db, true);
     const rows = db.prepare('SELECT i.id, i.file_name, i.split, c.name AS given FROM images i JOIN classes c ON c.id = i.class_id').all() as { id: number; file_name: string; split: string; given: string }[];
     // The test split gets its true labels back: models are measured against the truth.
     const restore = rows.filter((r) => r.split === 'test' && trueClass(r.file_name) !== r.given);

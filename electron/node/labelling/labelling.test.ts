@@ -122,7 +122,7 @@ describe('the "Find label issues" job', () => {
     await expect(second.call('stopLabelIssues', { jobId: 4242 })).rejects.toMatchObject({ field: 'jobId' });
     await expect(second.call('startLabelIssues', { folds: 1 })).rejects.toThrow(/folds/);
     await second.close();
-  }, 240_000);
+  }, 400_000);
 });
 
 async function waitForStatus(call: (method: string, args: unknown) => Promise<unknown>, jobId: number, statuses: string[]): Promise<LabelIssueJob> {
