@@ -2,3 +2,5 @@
 export * from './confusion.js';
 export * from './confidentLearning.js';
 export * from './ranking.js';
+export * from './activeLearning.js';
+export * from './folds.js';

@@ -9,6 +9,7 @@ import { workspaceMethods } from './workspace.js';
 import { datasetMethods } from './dataset.js';
 import { runMethods } from './runs.js';
 import { tryMethods } from './tryModel.js';
+import { labellingMethods } from './labelling.js';
 import type { StudioEvents } from './events.js';
 
 export * from './app.js';
@@ -16,6 +17,7 @@ export * from './workspace.js';
 export * from './dataset.js';
 export * from './runs.js';
 export * from './tryModel.js';
+export * from './labelling.js';
 export * from './events.js';
 export * from '../channels.js';
 
@@ -25,6 +27,7 @@ export const methods = {
   ...datasetMethods,
   ...runMethods,
   ...tryMethods,
+  ...labellingMethods,
 } as const;
 
 export type Methods = typeof methods;

@@ -6,13 +6,14 @@ import { workspaceHandlers } from './workspace.js';
 import { datasetHandlers } from './dataset.js';
 import { runHandlers, RunServices } from './runs.js';
 import { tryHandlers } from './tryModel.js';
+import { labellingHandlers } from './labelling.js';
 import type { ServiceContext } from './context.js';
 
 export type { ServiceContext } from './context.js';
+export { RunServices } from './runs.js';
 
-export function createHandlers(ctx: ServiceContext): Handlers {
-  // One run manager and inference worker per workspace, shared by the runs and the Try view.
-  const runs = new RunServices(ctx);
+/** `runs`: one run manager, inference worker and label-issue jobs per workspace, shared by the runs, Try and labelling services. */
+export function createHandlers(ctx: ServiceContext, runs = new RunServices(ctx)): Handlers {
   return {
     ...appHandlers(ctx),
     ...doctorHandlers(ctx),
@@ -20,5 +21,6 @@ export function createHandlers(ctx: ServiceContext): Handlers {
     ...datasetHandlers(ctx),
     ...runHandlers(ctx, runs),
     ...tryHandlers(ctx, runs),
+    ...labellingHandlers(ctx, runs),
   };
 }

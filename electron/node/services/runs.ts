@@ -27,6 +27,7 @@ import {
   type Split,
 } from '../storage/runs.js';
 import { InferenceClient } from '../training/inferenceClient.js';
+import { LabelIssueJobs } from '../labelling/labelIssueJobs.js';
 import { RunManager } from '../training/runManager.js';
 import type { ServiceContext } from './context.js';
 
@@ -34,6 +35,7 @@ export interface WorkspaceRuns {
   db: Db;
   manager: RunManager;
   inference: InferenceClient;
+  labelIssues: LabelIssueJobs;
 }
 
 /** One run manager, inference worker and connection per workspace, made on first use. */
@@ -51,7 +53,7 @@ export class RunServices {
       const options = { ...(this.ctx.forcedBackend ? { backend: this.ctx.forcedBackend } : {}), ...(this.ctx.threads ? { threads: this.ctx.threads } : {}) };
       const inference = new InferenceClient(folder, options);
       const manager = new RunManager(db, folder, this.ctx.events, { ...options, onCompleted: (runId) => void this.evaluateCompleted(created, runId) });
-      const created: WorkspaceRuns = { db, manager, inference };
+      const created: WorkspaceRuns = { db, manager, inference, labelIssues: new LabelIssueJobs(db, folder, this.ctx.events, options) };
       entry = created;
       this.byWorkspace.set(folder, entry);
     }
@@ -79,6 +81,7 @@ export class RunServices {
   async close(): Promise<void> {
     for (const entry of this.byWorkspace.values()) {
       await entry.manager.close();
+      await entry.labelIssues.close();
       await entry.inference.close();
       entry.db.close();
     }

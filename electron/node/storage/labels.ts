@@ -326,3 +326,20 @@ export function labelHistory(db: Db, limit = 50): LabelHistory {
   const canRedo = statement<[], { n: number }>(db, 'SELECT count(*) AS n FROM label_edits WHERE undone_at IS NOT NULL').get()!.n > 0;
   return { edits, canUndo, canRedo };
 }
+
+/**
+ * Gives each image its own class in one edit (confirmed model suggestions, accepted label issues): one
+ * undo puts every image back. `summary` says what the user did.
+ */
+export function assignLabels(db: Db, assignments: readonly { imageId: number; classId: number }[], summary: string, actor = 'user'): { changed: number } {
+  return db.transaction(() => {
+    const target = new Map(assignments.map((a) => [a.imageId, a.classId]));
+    for (const classId of new Set(target.values())) requireLiveClass(db, classId);
+    const rows = currentLabels(db, [...target.keys()]);
+    const editId = beginEdit(db, 'relabel', summary, actor);
+    const { changed, touched } = applyLabelChanges(db, editId, rows, (row) => ({ classId: target.get(row.id)!, state: row.state }));
+    if (changed === 0) statement(db, 'DELETE FROM label_edits WHERE id = ?').run(editId);
+    rebalanceSplits(db, touched);
+    return { changed };
+  }).immediate();
+}

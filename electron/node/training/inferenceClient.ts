@@ -50,6 +50,11 @@ export class InferenceClient {
     return this.request({ task: 'export', runId, folder, format }, onProgress) as Promise<ModelExportReport>;
   }
 
+  /** Predicts every unlabelled image with the run's model and stores the predictions as suggestions. */
+  suggest(runId: number, onProgress?: (done: number, total: number) => void): Promise<{ runId: number; images: number }> {
+    return this.request({ task: 'suggest', runId }, onProgress) as Promise<{ runId: number; images: number }>;
+  }
+
   async close(): Promise<void> {
     const worker = this.worker;
     this.worker = null;

@@ -34,7 +34,22 @@ export interface MeasureWorkerData {
 
 export type MeasureMessage = { type: 'measured'; result: SpeedMeasurement; detail: string } | { type: 'failed'; error: string };
 
-export type WorkerData = TrainWorkerData | InferenceWorkerData | MeasureWorkerData;
+/** Runs one "Find label issues" job (its remaining folds) and exits. */
+export interface LabelIssuesWorkerData {
+  kind: 'labelIssues';
+  workspace: string;
+  jobId: number;
+  backend?: string;
+  threads?: number;
+}
+
+/** Label-issues worker → studio. */
+export type LabelIssuesMessage =
+  | { type: 'progress'; fold: number; folds: number; done: number; total: number; etaSeconds: number | null; message: string }
+  | { type: 'finished'; status: 'completed' | 'stopped' }
+  | { type: 'failed'; error: string };
+
+export type WorkerData = TrainWorkerData | InferenceWorkerData | MeasureWorkerData | LabelIssuesWorkerData;
 
 /** Studio → training worker. */
 export type TrainControl = { type: 'pause' } | { type: 'resume' } | { type: 'stop' };
@@ -56,7 +71,8 @@ export type InferenceRequest =
   | { id: number; task: 'predictFiles'; runId: number; files: string[] }
   | { id: number; task: 'export'; runId: number; folder: string; format: ModelExportFormat }
   | { id: number; task: 'tryImages'; runId: number; images: TryInput[] }
-  | { id: number; task: 'tryMasks'; runId: number; image: TryInput; maxSide: number };
+  | { id: number; task: 'tryMasks'; runId: number; image: TryInput; maxSide: number }
+  | { id: number; task: 'suggest'; runId: number };
 
 /** An image to try: a file on this machine, or the bytes of an upload. */
 export type TryInput = { name: string; path: string } | { name: string; bytes: Uint8Array };
@@ -76,7 +92,7 @@ export interface FilePrediction {
   error: string | null;
 }
 
-export type InferenceResult = RunEvaluation | ImageMasks | FilePrediction[] | ModelExportReport | TriedImage[] | TriedMasks;
+export type InferenceResult = RunEvaluation | ImageMasks | FilePrediction[] | ModelExportReport | TriedImage[] | TriedMasks | { runId: number; images: number };
 
 export type InferenceMessage =
   | { id: number; ok: true; result: InferenceResult }

@@ -12,6 +12,8 @@ import { exportRunModel } from '../modelExport/exportRun.js';
 import { evaluateRun, imageMasks, predictFiles, RunModels, tryImages, tryMasks } from './inferenceTasks.js';
 import type { InferenceMessage, InferenceRequest, MeasureMessage, TrainControl, WorkerData } from './protocol.js';
 import { runTraining } from './trainTask.js';
+import { suggestUnlabelled } from '../labelling/suggestTask.js';
+import { runLabelIssuesJob } from '../labelling/labelIssuesTask.js';
 
 const port = parentPort;
 if (!port) throw new Error('worker.ts must run as a worker thread');
@@ -30,6 +32,13 @@ if (data.kind === 'measure') {
   const handlers: ((message: TrainControl) => void)[] = [];
   port.on('message', (message: TrainControl) => handlers.forEach((handler) => handler(message)));
   await runTraining(data, (message) => port.postMessage(message), { onControl: (handler) => handlers.push(handler) });
+  process.exit(0);
+} else if (data.kind === 'labelIssues') {
+  let stopRequested = false;
+  port.on('message', (message: TrainControl) => {
+    if (message.type === 'stop') stopRequested = true;
+  });
+  await runLabelIssuesJob(data, (message) => port.postMessage(message), () => stopRequested);
   process.exit(0);
 } else {
   const requested = data.backend && isBackendName(data.backend) ? data.backend : chooseBackend(await probeBackends()).name;
@@ -55,7 +64,9 @@ if (data.kind === 'measure') {
                   ? await tryImages(models, request.runId, request.images)
                   : request.task === 'tryMasks'
                     ? await tryMasks(models, request.runId, request.image, request.maxSide)
-                    : await exportRunModel(db, models, request.runId, request.folder, request.format, progress);
+                    : request.task === 'suggest'
+                      ? await suggestUnlabelled(db, models, request.runId, progress)
+                      : await exportRunModel(db, models, request.runId, request.folder, request.format, progress);
         reply({ id: request.id, ok: true, result });
       } catch (error) {
         const code = error instanceof StudioError ? error.code : 'internal';

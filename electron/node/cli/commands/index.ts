@@ -9,5 +9,6 @@ import { evaluateCommand } from './evaluate.js';
 import { exportCommand } from './exportModel.js';
 import { predictCommand } from './predict.js';
 import { trainCommand } from './train.js';
+import { labelIssuesCommand } from './labelIssues.js';
 
-export const commands: Command[] = [infoCommand, doctorCommand, serveCommand, importCommand, datasetCommand, trainCommand, evaluateCommand, predictCommand, exportCommand];
+export const commands: Command[] = [infoCommand, doctorCommand, serveCommand, importCommand, datasetCommand, trainCommand, evaluateCommand, predictCommand, exportCommand, labelIssuesCommand];

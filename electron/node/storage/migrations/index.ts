@@ -12,6 +12,8 @@ import { addChosenSplits } from './0150-add-chosen-splits.js';
 import { addImportReports } from './0160-add-import-reports.js';
 import { searchFolders } from './0170-search-folders.js';
 import { addTrainingCachePolicy } from './0180-add-training-cache-policy.js';
+import { createLabelIssueJobs } from './0200-create-label-issue-jobs.js';
+import { createLabelSuggestions } from './0210-create-label-suggestions.js';
 import type { Migration } from './types.js';
 
 export type { Migration } from './types.js';
@@ -30,4 +32,6 @@ export const migrations: readonly Migration[] = [
   addImportReports,
   searchFolders,
   addTrainingCachePolicy,
+  createLabelIssueJobs,
+  createLabelSuggestions,
 ];
