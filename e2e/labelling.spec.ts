@@ -1,7 +1,7 @@
 /**
  * Labelling with the model, in the browser: real CIFAR-10 photos of two classes, most labelled and
  * some not; a tiny run (lite-16 at 8x8) suggests labels for the unlabelled ones; one suggestion is
- * confirmed with Enter and the rest in bulk, and undo takes both edits back. Then the whole-dataset
+ * confirmed with the A key and the rest in bulk, and undo takes both edits back. Then the whole-dataset
  * "Find label issues" job runs from the Inspect view with a one-minute budget and shows the
  * out-of-sample accuracy behind its ranking.
  */
@@ -58,11 +58,11 @@ test('suggests labels for unlabelled images, confirms one by key and the rest in
   await expect(cells.first().getByTestId('image-suggestion')).toHaveText(/→ (airplane|frog) \d+ %/);
   await expect(panel.getByTestId('label-next').getByRole('listitem')).toHaveCount(12);
 
-  // Enter confirms the focused image's suggestion: it leaves the unlabelled filter with that class.
+  // A accepts the focused image's suggestion: it leaves the unlabelled filter with that class.
   const suggested = (await cells.first().getByTestId('image-suggestion').textContent())!.match(/→ (\w+)/)![1]!;
   const before = Number(await page.getByTestId(`class-count-${suggested}`).textContent());
   await cells.first().click();
-  await page.keyboard.press('Enter');
+  await page.keyboard.press('a');
   await expect(page.getByTestId('filter-count')).toHaveText(`${unlabelled - 1} images`);
   await expect(page.getByTestId(`class-count-${suggested}`)).toHaveText(String(before + 1));
   await expect(page.getByTestId('label-history').getByRole('listitem').first()).toContainText(`Confirmed the suggestion ${suggested} for 1 image`);
