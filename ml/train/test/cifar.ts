@@ -1,4 +1,4 @@
-/** A slice of the shared CIFAR-10 images (spec: /work/shared/datasets), decoded with sharp as the importer would. */
+/** A slice of the shared CIFAR-10 images (the datasets folder beside the repository), decoded with sharp as the importer would. */
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
