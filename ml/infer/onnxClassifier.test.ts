@@ -13,6 +13,7 @@ import { InMemoryDataSource, type ImageShape } from '../train/dataSource.js';
 import { withSeededMathRandom } from '../train/random.js';
 import { pseudoRandom } from '../wasm/testing.js';
 import { compareClassifiers, crossEntropyRows, softmaxRows, TfjsClassifier, type Classifier } from './classifier.js';
+import { perturbBatchNorms } from './testing.js';
 import { buildInferenceModel } from './inferenceModel.js';
 import { AGREEMENT_TOLERANCE, chooseClassifier, OnnxClassifier } from './onnxClassifier.js';
 
@@ -20,19 +21,6 @@ const shape: ImageShape = [16, 16, 3];
 const normalization = { mean: [0.49, 0.48, 0.45], std: [0.25, 0.24, 0.26] };
 let trained: tf.LayersModel;
 let inference: tf.LayersModel;
-
-/** Batch norms away from their initial statistics, as after training. */
-function perturbBatchNorms(model: tf.LayersModel): void {
-  let seed = 1;
-  for (const layer of model.layers) {
-    if (!['BatchNormalization', 'BatchNormRelu'].includes(layer.getClassName())) continue;
-    const c = layer.getWeights()[0]!.shape[0]!;
-    const r = (offset: number, spread: number) => tf.tensor1d(pseudoRandom(c, seed++).map((v) => offset + spread * v));
-    const values = [r(1, 0.5), r(0, 0.3), r(0, 0.5), r(1.5, 0.8)];
-    layer.setWeights(values);
-    tf.dispose(values);
-  }
-}
 
 function images(count: number, seed: number): Uint8Array {
   return Uint8Array.from(pseudoRandom(count * shape[0] * shape[1] * shape[2], seed), (v) => Math.floor(((v + 1) / 2) * 255.99));
