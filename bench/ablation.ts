@@ -4,12 +4,15 @@
  * for the same budget over several seeds, beside the paper's CIFAR-10 figures (spec §5.1-5.2).
  *
  *   npm run bench:ablation -- --json [--folder DIR] [--model lite-32] [--image-size 32] [--epochs 15]
- *     [--seeds 1,2,3] [--threads 2] [--keep DIR]
+ *     [--seeds 1,2,3] [--init msra|pytorch|zero-gamma] [--threads 2] [--keep DIR]
+ *
+ * Without --init every variant trains with the studio's default initialisation.
  *
  * The paper's networks are far larger and trained for 160k iterations on 50,000 images; the figures
  * here say what the variants do at the studio's budget, whatever they show.
  */
 import { parseArgs } from 'node:util';
+import { runConfigSchema } from '../electron/common/contract/runs.js';
 import { cifarMini, defaultRecipe, openStudioBench, summary, trainAndTest } from './studioRuns.js';
 
 const { values } = parseArgs({
@@ -19,6 +22,7 @@ const { values } = parseArgs({
     'image-size': { type: 'string', default: '32' },
     epochs: { type: 'string', default: '15' },
     seeds: { type: 'string', default: '1,2,3' },
+    init: { type: 'string' },
     threads: { type: 'string', default: '2' },
     keep: { type: 'string' },
     json: { type: 'boolean', default: false },
@@ -33,6 +37,7 @@ const variants = [
   { fusion: 'arl', maskActivation: 'spatial', paperError: 6.33 },
 ] as const;
 
+const init = runConfigSchema.shape.init.parse(values.init);
 const bench = await openStudioBench(values.folder!, { threads: Number(values.threads), ...(values.keep ? { keep: values.keep } : {}) });
 const seeds = values.seeds!.split(',').map(Number);
 const rows = [];
@@ -41,7 +46,7 @@ try {
     const runs = [];
     for (const seed of seeds) {
       const result = await trainAndTest(bench, {
-        ...defaultRecipe, model: values.model!, imageSize: Number(values['image-size']), epochs: Number(values.epochs), seed,
+        ...defaultRecipe, model: values.model!, imageSize: Number(values['image-size']), epochs: Number(values.epochs), seed, init,
         fusion: variant.fusion, maskActivation: variant.maskActivation,
       }, `${variant.fusion} ${variant.maskActivation} seed ${seed}`);
       process.stderr.write(`${variant.fusion} ${variant.maskActivation} seed ${seed}: ${(result.testAccuracy * 100).toFixed(2)} %\n`);
@@ -60,6 +65,7 @@ const report = {
   model: values.model,
   imageSize: Number(values['image-size']),
   epochs: Number(values.epochs),
+  init,
   note: "paperAccuracy: Attention-56 on CIFAR-10 (50,000 images, 160k iterations), spec §5.1-5.2; mean/sd/se: this run's test accuracy over the seeds",
   rows,
 };
