@@ -209,6 +209,16 @@ describe('the desktop shell', () => {
     expect(windows.filter((w) => !w.destroyed)).toHaveLength(1);
   });
 
+  it('holds the first quit until runs and ML workers are stopped, then quits; the second quit goes through', async () => {
+    const { app } = await started('linux');
+    let prevented = 0;
+    app.emit('will-quit', { preventDefault: () => void prevented++ });
+    expect(prevented).toBe(1);
+    await expect.poll(() => app.quits).toBe(1);
+    app.emit('will-quit', { preventDefault: () => void prevented++ });
+    expect(prevented).toBe(1);
+  });
+
   it('takes the workspace from --workspace, or the per-user default', () => {
     expect(workspaceFromArgs(['electron', '.', '--workspace', 'studio/flowers'])).toBe(path.resolve('studio/flowers'));
     expect(workspaceFromArgs(['electron', '.'])).toMatch(/workspaces[/\\]default$/);

@@ -12,7 +12,8 @@ import { backendNames, type BackendName } from '../common/contract/app.js';
 import { EventHub } from '../node/events.js';
 import { packageRoot, rendererDist } from '../node/paths.js';
 import { createDispatcher } from '../node/rpc/dispatch.js';
-import { createHandlers } from '../node/services/index.js';
+import { createHandlers, RunServices } from '../node/services/index.js';
+import { stopAllMlWorkers } from '../node/training/workerHost.js';
 import { defaultWorkspace } from '../node/workspace.js';
 import { createCallHandler, createPickFolderHandler } from './ipc.js';
 import { guardWebContents, lockDownSession } from './security.js';
@@ -91,12 +92,29 @@ export async function startDesktop(electron: DesktopElectron, proc: DesktopProce
   await app.whenReady();
   const events = new EventHub();
   const forced = proc.env.ATTENTION_STUDIO_BACKEND;
-  const handlers = createHandlers({
-    mode: 'electron',
+  const ctx = {
+    mode: 'electron' as const,
     workspace: workspaceFromArgs(proc.argv),
     events,
     ...(proc.electronVersion ? { electronVersion: proc.electronVersion } : {}),
     ...(isBackendName(forced) ? { forcedBackend: forced } : {}),
+  };
+  const runs = new RunServices(ctx);
+  const handlers = createHandlers(ctx, runs);
+  // Before quitting: runs and jobs are left resumable and every ML worker leaves between two kernels
+  // (a worker cut off inside a WebGPU call would crash the app on its way out).
+  let settled = false;
+  app.on('will-quit', (event) => {
+    if (settled) return;
+    event.preventDefault();
+    void runs
+      .close()
+      .catch(() => undefined)
+      .then(() => stopAllMlWorkers())
+      .finally(() => {
+        settled = true;
+        app.quit();
+      });
   });
 
   lockDownSession(session.defaultSession);

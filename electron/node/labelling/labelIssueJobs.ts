@@ -15,7 +15,7 @@ import { createLabelIssueJob, getLabelIssueJob, listLabelIssueJobs, updateLabelI
 import { snapshotClasses } from '../storage/runs.js';
 import { statement } from '../storage/statements.js';
 import type { LabelIssuesMessage } from '../training/protocol.js';
-import { spawnMlWorker } from '../training/workerHost.js';
+import { spawnMlWorker, stopMlWorker } from '../training/workerHost.js';
 
 /** A running job that has not reported for this long belongs to a process that is gone. */
 const STALE_AFTER_MS = 5 * 60_000;
@@ -122,7 +122,7 @@ export class LabelIssueJobs {
     this.queue.length = 0;
     const active = this.active;
     if (active) {
-      await active.worker.terminate();
+      await stopMlWorker(active.worker);
       // A job that had already stopped or finished keeps its status; one cut off mid-fold is resumable.
       const row = getLabelIssueJob(this.db, active.jobId);
       if (row && (row.status === 'running' || row.status === 'queued')) updateLabelIssueJob(this.db, active.jobId, { status: 'interrupted', etaSeconds: null });

@@ -22,7 +22,7 @@ import type { SpeedMeasurement, SpeedProbe } from '../../../ml/engine/measure.js
 import { packageVersion } from '../paths.js';
 import { userDataDir } from '../workspace.js';
 import type { MeasureMessage } from './protocol.js';
-import { spawnMlWorker } from './workerHost.js';
+import { spawnMlWorker, stopMlWorker } from './workerHost.js';
 
 let probeCache: Promise<BackendProbe[]> | null = null;
 
@@ -110,7 +110,7 @@ export function measureInWorker(backend: BackendName, probe: SpeedProbe, options
     let outcome: MeasureOutcome | null = null;
     const timer = setTimeout(() => {
       outcome ??= { ok: false, error: `no training step finished within ${Math.round(timeoutMs / 1000)} s` };
-      void worker.terminate();
+      void stopMlWorker(worker, 2_000);
     }, timeoutMs);
     worker.on('message', (message: MeasureMessage) => {
       outcome ??= message.type === 'measured' ? { ok: true, result: message.result, detail: message.detail } : { ok: false, error: message.error };

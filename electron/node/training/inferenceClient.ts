@@ -3,7 +3,7 @@ import type { Worker } from 'node:worker_threads';
 import type { ImageMasks, ModelExportFormat, ModelExportReport, RunEvaluation } from '../../common/contract/runs.js';
 import { StudioError, type ErrorCode } from '../../common/errors.js';
 import type { FilePrediction, InferenceMessage, InferenceRequest, TriedImage, TriedMasks, TryInput } from './protocol.js';
-import { spawnMlWorker } from './workerHost.js';
+import { spawnMlWorker, stopMlWorker } from './workerHost.js';
 
 type Pending = {
   /** The worker the request went to: only its own end fails it. */
@@ -58,7 +58,7 @@ export class InferenceClient {
   async close(): Promise<void> {
     const worker = this.worker;
     this.worker = null;
-    if (worker) await worker.terminate();
+    if (worker) await stopMlWorker(worker);
   }
 
   private request(body: RequestBody, onProgress?: (done: number, total: number) => void): Promise<unknown> {

@@ -18,7 +18,7 @@ import type { Db } from '../storage/db.js';
 import { getOwner } from '../storage/owners.js';
 import { createRunWithSnapshot, getRunRow, snapshotMedianShortSide, listRunRows, releaseRun, runEpochs, runSplitCounts, snapshotClasses, updateRun, type RunRow } from '../storage/runs.js';
 import type { TrainMessage } from './protocol.js';
-import { spawnMlWorker } from './workerHost.js';
+import { spawnMlWorker, stopMlWorker } from './workerHost.js';
 
 export interface RunManagerOptions {
   backend?: string;
@@ -153,7 +153,7 @@ export class RunManager {
   async close(): Promise<void> {
     this.queue.length = 0;
     const active = this.active;
-    if (active) await active.worker.terminate();
+    if (active) await stopMlWorker(active.worker);
     this.owner.release();
   }
 
@@ -197,7 +197,7 @@ export class RunManager {
     const queued = this.queue.splice(0);
     this.waiting.clear();
     for (const runId of queued) this.emitStatus(runId);
-    void this.active?.worker.terminate();
+    if (this.active) void stopMlWorker(this.active.worker);
   }
 
   private refuseIfHeldElsewhere(run: RunRow, action: 'resume' | 'pause' | 'stop'): void {

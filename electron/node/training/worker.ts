@@ -4,6 +4,7 @@
  * never runs on the main process's event loop, so the UI stays responsive.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import * as tf from '@tensorflow/tfjs';
 import { chooseBackend, initBackend, isBackendName, probeBackends, type BackendName } from '../../../ml/engine/backends.js';
 import { measureTrainingSpeed } from '../../../ml/engine/measure.js';
 import { StudioError } from '../../common/errors.js';
@@ -12,14 +13,30 @@ import { exportRunModel } from '../modelExport/exportRun.js';
 import { evaluateRun, imageMasks, predictFiles, RunModels, tryImages, tryMasks } from './inferenceTasks.js';
 import type { InferenceMessage, InferenceRequest, MeasureMessage, TrainControl, WorkerData } from './protocol.js';
 import { runTraining } from './trainTask.js';
+import { STOP_FLAG_INDEX } from './workerHost.js';
 import { suggestUnlabelled } from '../labelling/suggestTask.js';
 import { runLabelIssuesJob } from '../labelling/labelIssuesTask.js';
 
 const port = parentPort;
 if (!port) throw new Error('worker.ts must run as a worker thread');
 const data = workerData as WorkerData;
+// The host's request to leave (workerHost.ts stopMlWorker): exit from JavaScript, never from inside a
+// native call. A busy worker sees the shared flag before its next kernel; an idle one gets the message
+// (a worker's port delivers only once its listener is attached, so each kind checks in its own).
+const stopFlag = new Int32Array((workerData as { stopFlag: SharedArrayBuffer }).stopFlag);
+const engine = tf.engine();
+const runKernel = engine.runKernel.bind(engine);
+engine.runKernel = ((...args: Parameters<typeof runKernel>) => {
+  if (Atomics.load(stopFlag, STOP_FLAG_INDEX) !== 0) process.exit(0);
+  return runKernel(...args);
+}) as typeof engine.runKernel;
+/** Each kind's own message listener calls this first (one listener, so no message reaches a worker before it listens). */
+function leaveIfAsked(message: { type?: unknown }): void {
+  if (message && message.type === 'shutdown') process.exit(0);
+}
 
 if (data.kind === 'measure') {
+  port.on('message', leaveIfAsked);
   try {
     const backend = await initBackend(data.backend as BackendName, data.threads ? { threads: data.threads } : {});
     const result = await measureTrainingSpeed(data.probe);
@@ -30,12 +47,16 @@ if (data.kind === 'measure') {
   process.exit(0);
 } else if (data.kind === 'train') {
   const handlers: ((message: TrainControl) => void)[] = [];
-  port.on('message', (message: TrainControl) => handlers.forEach((handler) => handler(message)));
+  port.on('message', (message: TrainControl) => {
+    leaveIfAsked(message);
+    handlers.forEach((handler) => handler(message));
+  });
   await runTraining(data, (message) => port.postMessage(message), { onControl: (handler) => handlers.push(handler) });
   process.exit(0);
 } else if (data.kind === 'labelIssues') {
   let stopRequested = false;
   port.on('message', (message: TrainControl) => {
+    leaveIfAsked(message);
     if (message.type === 'stop') stopRequested = true;
   });
   await runLabelIssuesJob(data, (message) => port.postMessage(message), () => stopRequested);
@@ -48,7 +69,8 @@ if (data.kind === 'measure') {
   const models = new RunModels(db, data.workspace, { backend: backend.name, threads: backend.threads });
   // One request at a time: tfjs work is synchronous anyway, and order keeps results predictable.
   let queue = Promise.resolve();
-  port.on('message', (request: InferenceRequest) => {
+  port.on('message', (request: InferenceRequest | { type: 'shutdown' }) => {
+    if ('type' in request) return leaveIfAsked(request);
     queue = queue.then(async () => {
       const reply = (message: InferenceMessage) => port.postMessage(message);
       try {
