@@ -100,3 +100,34 @@ test('finds label issues across the whole dataset from the Inspect view, with th
   await expect(section.getByTestId('oos-warning')).toHaveCount(accuracy < 0.7 ? 1 : 0);
   await page.screenshot({ path: screenshotPath('label-issues-whole-dataset'), fullPage: true });
 });
+
+test('retrains in the background every few new labels, and the new run’s suggestions replace the old', async ({ page, studio }) => {
+  test.setTimeout(180_000);
+  const unlabelled = CLASSES.length * UNLABELLED;
+  cli(['import', folder], studio.workspace);
+  const run = JSON.parse(cli(['train', '--model', 'lite-16', '--image-size', '8', '--epochs', '2', '--batch-size', '20', '--lr', '0.05'], studio.workspace).trim().split('\n').at(-1)!) as { run: number };
+
+  await page.goto(studio.url);
+  await page.getByTestId('class-unlabelled').click();
+  const panel = page.getByTestId('suggestion-panel');
+  await panel.getByRole('button', { name: 'Suggest' }).click();
+  await expect(panel.getByTestId('suggestion-count')).toHaveText(`${unlabelled} suggestions from run ${run.run}`);
+  const retrain = panel.getByTestId('background-retrain');
+  await expect(panel.getByTestId('background-retrain-status')).toHaveText('Off: runs start only when you start them');
+  await retrain.getByRole('spinbutton', { name: 'New labels between background runs' }).fill('3');
+  await retrain.getByRole('checkbox').check();
+  await expect(panel.getByTestId('background-retrain-status')).toHaveText('0 of 3 new labels before the next run');
+
+  // Three suggestions accepted with A, one at a time: the third starts a run with the same recipe.
+  const cells = page.getByTestId('image-cell');
+  for (let i = 1; i <= 3; i++) {
+    await cells.first().click();
+    await page.keyboard.press('a');
+    await expect(page.getByTestId('filter-count')).toHaveText(`${unlabelled - i} images`);
+  }
+  const next = run.run + 1;
+  await expect(panel.getByTestId('background-retrain-status')).toContainText(`Run ${next} is retraining on the new labels`, { timeout: 20_000 });
+  await expect(panel.getByTestId('suggestion-count')).toHaveText(`${unlabelled - 3} suggestions from run ${next}`, { timeout: 120_000 });
+  await expect(panel.getByTestId('background-retrain-status')).toHaveText('0 of 3 new labels before the next run');
+  await page.screenshot({ path: screenshotPath('labelling-background-retrain') });
+});

@@ -1,5 +1,6 @@
 /** Events the main process pushes to every connected renderer. Payloads are plain JSON. */
 import type { DatasetChanged, ImportFinished, ImportProgress } from './dataset.js';
+import type { BackgroundRetrainStatus } from './labelling.js';
 import type { RunBatchEvent, RunEpochEvent, RunEvaluatedEvent, RunMasksEvent, RunStatusEvent } from './runs.js';
 
 export interface JobProgress {
@@ -28,4 +29,6 @@ export interface StudioEvents {
   'run.status': RunStatusEvent;
   /** A run that completed was evaluated on its validation split: the Inspect view has predictions. */
   'run.evaluated': RunEvaluatedEvent;
+  /** Background retraining changed: turned on or off, a run started, or new labels counted. */
+  'labelling.retrain': BackgroundRetrainStatus;
 }

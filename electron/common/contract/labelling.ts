@@ -86,6 +86,26 @@ export interface LabelIssueReport {
 /** Below this out-of-sample accuracy the issue queue warns that the model is too weak to trust. */
 export const LOW_ACCURACY = 0.7;
 
+/** Retraining in the background as labels arrive, so suggestions and the "Label next" order keep up. */
+export interface BackgroundRetrainStatus {
+  enabled: boolean;
+  /** A run starts once this many images have been labelled since the latest run's snapshot. */
+  everyLabels: number;
+  /** Labelled images beyond the latest run's snapshot (new labels; relabels do not count). */
+  newLabels: number;
+  /** The background run queued or training now, if any. */
+  runId: number | null;
+  /** What it is doing or waiting for, in one line. */
+  message: string;
+}
+
+export const backgroundRetrainArgs = z.strictObject({
+  enabled: z.boolean(),
+  everyLabels: z.number().int().min(1).max(1_000_000).default(25),
+});
+
+export type BackgroundRetrainArgs = z.output<typeof backgroundRetrainArgs>;
+
 export const labelIssueJobArgs = z.strictObject({
   /** K: models trained, each predicting the 1/K of images it never saw. Default: chosen by the time budget (2-5). */
   folds: z.number().int().min(2).max(20).optional(),
@@ -129,6 +149,11 @@ export const labellingMethods = {
       limit: z.number().int().min(1).max(100_000).default(200),
     }),
     'Unlabelled images in the order to label them: most uncertain first, a screen at a time without near-copies of one predicted class.',
+  ),
+  backgroundRetrain: method<BackgroundRetrainStatus>()(z.strictObject({}), 'Whether runs retrain in the background as labels arrive, and how many new labels there are.'),
+  setBackgroundRetrain: method<BackgroundRetrainStatus>()(
+    backgroundRetrainArgs,
+    "Turns background retraining on or off: every `everyLabels` new labels, a run with the latest completed run's recipe trains and then suggests labels.",
   ),
   startLabelIssues: method<LabelIssueJob>()(labelIssueJobArgs, 'Starts a "Find label issues" job over every labelled image (K-fold out-of-sample predictions, confident learning).'),
   listLabelIssueJobs: method<LabelIssueJob[]>()(z.strictObject({}), 'Every label-issue job, newest first.'),

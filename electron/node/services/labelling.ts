@@ -4,7 +4,7 @@
  */
 import { labelNextOrder, uncertaintyScores, type UncertaintyMeasure } from '../../../ml/analysis/activeLearning.js';
 import {
-  LOW_ACCURACY, type LabelIssueJobArgs, type LabelIssueReport, type LabelSuggestions,
+  LOW_ACCURACY, type BackgroundRetrainArgs, type LabelIssueJobArgs, type LabelIssueReport, type LabelSuggestions,
 } from '../../common/contract/labelling.js';
 import { StudioError } from '../../common/errors.js';
 import { liveClassByName } from '../storage/classes.js';
@@ -107,6 +107,8 @@ export function labellingHandlers(ctx: ServiceContext, services: RunServices) {
         }),
       };
     },
+    backgroundRetrain: () => services.current().retrainer.status(),
+    setBackgroundRetrain: (args: BackgroundRetrainArgs) => services.current().retrainer.configure(args),
     startLabelIssues: (args: LabelIssueJobArgs) => services.current().labelIssues.start(args),
     listLabelIssueJobs: () => services.current().labelIssues.list(),
     stopLabelIssues: ({ jobId }: { jobId: number }) => services.current().labelIssues.stop(jobId),

@@ -27,6 +27,7 @@ import {
   type Split,
 } from '../storage/runs.js';
 import { InferenceClient } from '../training/inferenceClient.js';
+import { BackgroundRetrainer } from '../labelling/backgroundRetrain.js';
 import { LabelIssueJobs } from '../labelling/labelIssueJobs.js';
 import { RunManager } from '../training/runManager.js';
 import type { ServiceContext } from './context.js';
@@ -36,6 +37,7 @@ export interface WorkspaceRuns {
   manager: RunManager;
   inference: InferenceClient;
   labelIssues: LabelIssueJobs;
+  retrainer: BackgroundRetrainer;
 }
 
 /** One run manager, inference worker and connection per workspace, made on first use. */
@@ -53,7 +55,11 @@ export class RunServices {
       const options = { ...(this.ctx.forcedBackend ? { backend: this.ctx.forcedBackend } : {}), ...(this.ctx.threads ? { threads: this.ctx.threads } : {}) };
       const inference = new InferenceClient(folder, options);
       const manager = new RunManager(db, folder, this.ctx.events, { ...options, onCompleted: (runId) => void this.evaluateCompleted(created, runId) });
-      const created: WorkspaceRuns = { db, manager, inference, labelIssues: new LabelIssueJobs(db, folder, this.ctx.events, options) };
+      const created: WorkspaceRuns = {
+        db, manager, inference,
+        labelIssues: new LabelIssueJobs(db, folder, this.ctx.events, options),
+        retrainer: new BackgroundRetrainer(db, manager, this.ctx.events, () => this.ctx.workspace === folder && this.byWorkspace.get(folder) === created),
+      };
       entry = created;
       this.byWorkspace.set(folder, entry);
     }
@@ -80,6 +86,7 @@ export class RunServices {
 
   async close(): Promise<void> {
     for (const entry of this.byWorkspace.values()) {
+      entry.retrainer.close();
       await entry.manager.close();
       await entry.labelIssues.close();
       await entry.inference.close();

@@ -48,3 +48,17 @@ export function openSuggestions(db: Db, runId: number, imageIds?: readonly numbe
     return { imageId: r.image_id, predicted: r.predicted, confidence: r.confidence, probabilities: new Float32Array(copy.buffer, 0, copy.byteLength / 4) };
   });
 }
+
+/** Images a new run's snapshot would take now (labelled 'ok' in a live class), or those of one split. */
+export function trainableImageCount(db: Db, split?: 'train' | 'val' | 'test'): number {
+  return statement<[{ split: string | null }], { n: number }>(
+    db,
+    `SELECT count(*) AS n FROM images i JOIN classes c ON c.id = i.class_id
+     WHERE i.state = 'ok' AND c.deleted_at IS NULL AND (@split IS NULL OR i.split = @split)`,
+  ).get({ split: split ?? null })!.n;
+}
+
+/** Images in a run's frozen snapshot. */
+export function snapshotSize(db: Db, runId: number): number {
+  return statement<[number], { n: number }>(db, 'SELECT count(*) AS n FROM run_images WHERE run_id = ?').get(runId)!.n;
+}

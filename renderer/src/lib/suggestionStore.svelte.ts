@@ -3,7 +3,7 @@
  * asked for on demand), the "Label next" screen, and confirming suggestions: one image by key, or every
  * one above a confidence in one undoable edit. Reloads whenever labels change.
  */
-import type { LabelSuggestion } from '../../../electron/common/contract/index.js';
+import type { BackgroundRetrainStatus, LabelSuggestion } from '../../../electron/common/contract/index.js';
 import { call, on } from './api.js';
 
 function message(error: unknown): string {
@@ -18,11 +18,14 @@ class SuggestionStore {
   busy = $state(false);
   error = $state<string | null>(null);
   status = $state<string | null>(null);
+  /** Background retraining as labels arrive: on or off, and what it is doing. */
+  retrain = $state.raw<BackgroundRetrainStatus | null>(null);
   #loading = 0;
 
   constructor() {
     on('dataset.changed', () => void this.load());
     on('workspace.changed', () => void this.load());
+    on('labelling.retrain', (status) => (this.retrain = status));
   }
 
   get count(): number {
@@ -32,13 +35,25 @@ class SuggestionStore {
   async load(): Promise<void> {
     const request = ++this.#loading;
     try {
-      const [all, next] = await Promise.all([call('labelSuggestions', {}), call('labelNext', { limit: 12, screenSize: 12 })]);
+      const [all, next, retrain] = await Promise.all([
+        call('labelSuggestions', {}), call('labelNext', { limit: 12, screenSize: 12 }), call('backgroundRetrain', {}),
+      ]);
       if (request !== this.#loading) return;
+      this.retrain = retrain;
       this.runId = all.runId;
       this.byImage = new Map(all.suggestions.map((s) => [s.imageId, s]));
       this.next = next.suggestions;
     } catch (error) {
       if (request === this.#loading) this.error = message(error);
+    }
+  }
+
+  async setRetrain(enabled: boolean, everyLabels: number): Promise<void> {
+    this.error = null;
+    try {
+      this.retrain = await call('setBackgroundRetrain', { enabled, everyLabels });
+    } catch (error) {
+      this.error = message(error);
     }
   }
 
