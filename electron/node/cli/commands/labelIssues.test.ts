@@ -50,7 +50,7 @@ describe('label-issues refuses bad options', () => {
 });
 
 it('ranks the CIFAR-10 mini set\'s labels by out-of-sample confident learning within a small budget', async () => {
-  const result = await cli(['label-issues', '--workspace', workspace, '--folds', '2', '--image-size', '16', '--epochs', '2', '--max-minutes', '1.5', '--json']);
+  const result = await cli(['label-issues', '--workspace', workspace, '--folds', '2', '--image-size', '16', '--epochs', '2', '--max-minutes', '4', '--json']);
   expect(result.stderr).toBe('');
   expect(result.code).toBe(0);
   const report = JSON.parse(result.stdout) as {
