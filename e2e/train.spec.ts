@@ -85,7 +85,11 @@ test('starts a naive-attention (NAL) run with spatial masks, zero-γ weights, le
   await form.getByLabel('Fusion').selectOption('nal');
   await expect(page.getByTestId('attention-doc')).toContainText('Naive attention learning');
   await form.getByLabel('Mask activation').selectOption('spatial');
+  // PyTorch's initialisation is the default, chosen by bench:parity; the hint says why.
+  await expect(form.getByLabel('Initial weights')).toHaveValue('pytorch');
+  await expect(page.getByTestId('init-hint')).toContainText('above MSRA');
   await form.getByLabel('Initial weights').selectOption('zero-gamma');
+  await expect(page.getByTestId('init-hint')).toContainText('starts as the identity');
   await form.getByLabel('Input size').fill('8');
   await form.getByLabel('Photos become squares by').selectOption('letterbox');
   await form.getByLabel('Kind').selectOption('photo');

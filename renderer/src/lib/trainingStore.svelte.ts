@@ -52,7 +52,7 @@ export const defaultForm: TrainForm = {
   weightDecay: null,
   fusion: 'arl',
   maskActivation: 'mixed',
-  init: 'msra',
+  init: 'pytorch',
   backend: 'auto',
 };
 

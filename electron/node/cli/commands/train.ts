@@ -97,7 +97,7 @@ export const trainCommand: Command = {
   name: 'train',
   summary: "Train a model on the workspace's labelled images (a snapshot of labels and splits), or resume a run",
   usage:
-    'train --workspace DIR --model NAME --epochs N [--batch-size B] [--image-size S] [--resize squash|centre-crop|letterbox] [--lr X] [--optimizer sgd|adam] [--schedule cosine|step|constant] [--flip|--no-flip] [--augment auto|cifar|photo] [--padding P] [--seed N] [--init msra|pytorch|zero-gamma] [--fusion arl|nal] [--mask mixed|channel|spatial] [--threads T] [--max-minutes M] [--name TEXT] [--resume RUN] [--json]',
+    'train --workspace DIR --model NAME --epochs N [--batch-size B] [--image-size S] [--resize squash|centre-crop|letterbox] [--lr X] [--optimizer sgd|adam] [--schedule cosine|step|constant] [--flip|--no-flip] [--augment auto|cifar|photo] [--padding P] [--seed N] [--init pytorch|msra|zero-gamma] [--fusion arl|nal] [--mask mixed|channel|spatial] [--threads T] [--max-minutes M] [--name TEXT] [--resume RUN] [--json]',
   options: {
     model: { type: 'string' },
     epochs: { type: 'string' },
