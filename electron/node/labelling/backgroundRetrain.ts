@@ -9,7 +9,7 @@ import type { BackgroundRetrainStatus } from '../../common/contract/labelling.js
 import { runConfigSchema, type RunConfig } from '../../common/contract/runs.js';
 import type { EventHub } from '../events.js';
 import type { Db } from '../storage/db.js';
-import { listRunRows, snapshotClasses } from '../storage/runs.js';
+import { listRunRows, snapshotClasses, type RunRow } from '../storage/runs.js';
 import { readSetting, writeSetting } from '../storage/settings.js';
 import { snapshotSize, trainableImageCount } from '../storage/suggestions.js';
 import type { RunManager } from '../training/runManager.js';
@@ -56,11 +56,16 @@ export class BackgroundRetrainer {
     return { ...defaults, ...readSetting<Partial<RetrainSetting>>(this.db, RETRAIN_SETTING, {}) };
   }
 
+  /** Labelled images beyond the snapshot of the latest run that did not fail (`runs`: newest first). */
+  private newLabels(runs: RunRow[]): number {
+    const latest = runs.find((r) => r.status !== 'failed');
+    return Math.max(0, trainableImageCount(this.db) - (latest ? snapshotSize(this.db, latest.id) : 0));
+  }
+
   status(): BackgroundRetrainStatus {
     const setting = this.setting();
     const runs = listRunRows(this.db);
-    const latest = runs.find((r) => r.status !== 'failed');
-    const newLabels = Math.max(0, trainableImageCount(this.db) - (latest ? snapshotSize(this.db, latest.id) : 0));
+    const newLabels = this.newLabels(runs);
     const busy = runs.find((r) => active.has(r.status));
     const mine = setting.runId !== null && busy?.id === setting.runId ? setting.runId : null;
     let message: string;
@@ -85,7 +90,7 @@ export class BackgroundRetrainer {
     if (!setting.enabled) return this.announce();
     const runs = listRunRows(this.db);
     if (runs.some((r) => active.has(r.status))) return this.announce();
-    const { newLabels } = this.status();
+    const newLabels = this.newLabels(runs);
     if (newLabels < setting.everyLabels) {
       this.lastMessage = '';
       return this.announce();
@@ -109,7 +114,7 @@ export class BackgroundRetrainer {
       writeSetting(this.db, RETRAIN_SETTING, { ...setting, runId: run.id });
       this.lastMessage = '';
     } catch (error) {
-      // Too few classes or images for a run: say so, and try again when labels change.
+      // Anything else the run manager refuses: say so, and try again when labels change.
       this.lastMessage = `Not started: ${error instanceof Error ? error.message : String(error)}`;
     }
     this.announce();

@@ -5,20 +5,17 @@
  * workspace passes SQLite's integrity check afterwards. Bounded in runs and time; every counterexample
  * found is kept as a plain test in hostileRequests.test.ts or below.
  */
-import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
-import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { methods } from '../../common/contract/index.js';
 import { errorCodes } from '../../common/errors.js';
-import { importImages } from '../import/importer.js';
-import { openWorkspaceDb } from '../storage/db.js';
 import { tempDir } from '../storage/testing/fixtures.js';
 import { encodeFrame, openRawWebSocket, type ClientFrame } from './testing/rawWebSocket.js';
-import { rawRequest, startServeProcess, type ServeProcess } from './testing/serveProcess.js';
+import { importedColourWorkspace, rawRequest, startServeProcess, type ServeProcess } from './testing/serveProcess.js';
 
 let root: string;
 let sandbox: string;
@@ -30,21 +27,8 @@ const budget = (numRuns: number, ms: number) => ({ numRuns, interruptAfterTimeLi
 beforeAll(async () => {
   root = tempDir('studio-fuzz-');
   sandbox = path.join(root, 'sandbox');
-  const images = path.join(sandbox, 'images');
-  let shade = 0;
-  for (const cls of ['cat', 'dog']) {
-    mkdirSync(path.join(images, cls), { recursive: true });
-    for (let i = 0; i < 4; i++) {
-      shade += 25;
-      await sharp({ create: { width: 12, height: 12, channels: 3, background: { r: shade, g: 255 - shade, b: i * 40 } } })
-        .png()
-        .toFile(path.join(images, cls, `${i}.png`));
-    }
-  }
   const workspace = path.join(root, 'ws');
-  const db = openWorkspaceDb(workspace);
-  await importImages(db, { folder: images, workspace });
-  db.close();
+  await importedColourWorkspace(path.join(sandbox, 'images'), workspace);
   serve = await startServeProcess(workspace, path.join(root, 'home'));
 });
 

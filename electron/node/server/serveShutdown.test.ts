@@ -3,15 +3,12 @@
  * `webgpu` backend on SwiftShader): the worker leaves between two kernels instead of being cut off
  * inside a Dawn call, which used to end the process with a fatal napi error.
  */
-import { mkdirSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
-import sharp from 'sharp';
 import { afterAll, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { importImages } from '../import/importer.js';
-import { openWorkspaceDb } from '../storage/db.js';
 import { tempDir } from '../storage/testing/fixtures.js';
-import { startServeProcess, type ServeProcess } from './testing/serveProcess.js';
+import { importedColourWorkspace, startServeProcess, type ServeProcess } from './testing/serveProcess.js';
 
 let root: string | undefined;
 let serve: ServeProcess | undefined;
@@ -22,19 +19,8 @@ afterAll(() => {
 
 it('exits with 0 on SIGTERM while the doctor measures the webgpu backend', async () => {
   root = tempDir('studio-shutdown-');
-  const images = path.join(root, 'images');
-  for (const cls of ['cat', 'dog']) {
-    mkdirSync(path.join(images, cls), { recursive: true });
-    for (let i = 0; i < 3; i++) {
-      await sharp({ create: { width: 12, height: 12, channels: 3, background: { r: i * 60, g: cls === 'cat' ? 0 : 200, b: 0 } } })
-        .png()
-        .toFile(path.join(images, cls, `${i}.png`));
-    }
-  }
   const workspace = path.join(root, 'ws');
-  const db = openWorkspaceDb(workspace);
-  await importImages(db, { folder: images, workspace });
-  db.close();
+  await importedColourWorkspace(path.join(root, 'images'), workspace, 3);
   serve = await startServeProcess(workspace, path.join(root, 'home'));
   const ws = await new Promise<WebSocket>((resolve, reject) => {
     const socket = new WebSocket(`ws://127.0.0.1:${serve!.port}/rpc?token=${serve!.token}`);

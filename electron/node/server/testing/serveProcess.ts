@@ -7,7 +7,30 @@ import { mkdirSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
+import sharp from 'sharp';
+import { importImages } from '../../import/importer.js';
 import { packageRoot } from '../../paths.js';
+import { openWorkspaceDb } from '../../storage/db.js';
+
+/** A small workspace for a serve process: `images/cat` and `images/dog` of 12x12 PNGs in distinct colours, imported into `workspace`. */
+export async function importedColourWorkspace(images: string, workspace: string, perClass = 4): Promise<void> {
+  let shade = 0;
+  for (const cls of ['cat', 'dog']) {
+    mkdirSync(path.join(images, cls), { recursive: true });
+    for (let i = 0; i < perClass; i++) {
+      shade += 25;
+      await sharp({ create: { width: 12, height: 12, channels: 3, background: { r: shade, g: 255 - shade, b: i * 40 } } })
+        .png()
+        .toFile(path.join(images, cls, `${i}.png`));
+    }
+  }
+  const db = openWorkspaceDb(workspace);
+  try {
+    await importImages(db, { folder: images, workspace });
+  } finally {
+    db.close();
+  }
+}
 
 export interface ServeProcess {
   port: number;
