@@ -146,8 +146,25 @@ export async function probeDawnAdapter(timeoutMs = 20_000): Promise<GpuProbe> {
   });
 }
 
+/**
+ * Asked before this thread loads Dawn. A host that may have to cut the thread off (a worker thread,
+ * which must not be terminated inside a Dawn call) answers false once it has begun to, and Dawn is
+ * then not loaded.
+ */
+let dawnGate: () => boolean = () => true;
+
+/** Installs the question asked before Dawn is loaded into this thread (see `dawnGate`). */
+export function setDawnGate(gate: () => boolean): void {
+  dawnGate = gate;
+}
+
+function passDawnGate(): void {
+  if (!dawnGate()) throw new Error('this thread is stopping, so Dawn was not loaded');
+}
+
 async function probeInProcess(): Promise<GpuProbe> {
   try {
+    passDawnGate();
     const dawn = (await import('webgpu' as string)) as { create: (flags: string[]) => { requestAdapter(options?: object): Promise<AdapterLike | null> } };
     const adapter = await dawn.create([]).requestAdapter({ powerPreference: 'high-performance' });
     if (adapter) return { adapter: describeAdapter(adapter), reason: 'Dawn found a GPU adapter' };
@@ -167,6 +184,7 @@ function parseProbeOutput(stdout: string): { adapter?: AdapterLike | null; error
 
 /** Under Node: gives `globalThis` Dawn's `navigator.gpu` and WebGPU classes, which tfjs's backend expects. */
 async function installDawn(): Promise<void> {
+  passDawnGate();
   const dawn = (await import('webgpu' as string)) as { create: (flags: string[]) => unknown; globals: object };
   Object.assign(globalThis, dawn.globals);
   const existing = (globalThis as { navigator?: object }).navigator;

@@ -327,7 +327,8 @@ describe('contract calls', () => {
 describe('afterwards', () => {
   it('the process stops cleanly on SIGTERM and every workspace it touched passes integrity_check', async () => {
     expectAlive();
-    expect(await serve.terminate(10_000)).toBe(0);
+    // Up to 15 s: a worker inside WebGPU work (the doctor may be measuring it) leaves between two kernels.
+    expect(await serve.terminate(20_000), serve.stderr()).toBe(0);
     const databases = [path.join(root, 'ws', 'studio.sqlite')];
     for (const entry of readdirSync(sandbox, { recursive: true, encoding: 'utf8' })) {
       if (entry.endsWith('studio.sqlite')) databases.push(path.join(sandbox, entry));

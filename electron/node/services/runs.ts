@@ -84,15 +84,17 @@ export class RunServices {
     }
   }
 
+  /** Stops every workspace's workers at once (each may take its grace period), then closes the databases. */
   async close(): Promise<void> {
-    for (const entry of this.byWorkspace.values()) {
-      entry.retrainer.close();
-      await entry.manager.close();
-      await entry.labelIssues.close();
-      await entry.inference.close();
-      entry.db.close();
-    }
+    const entries = [...this.byWorkspace.values()];
     this.byWorkspace.clear();
+    await Promise.all(
+      entries.map(async (entry) => {
+        entry.retrainer.close();
+        await Promise.all([entry.manager.close(), entry.labelIssues.close(), entry.inference.close()]);
+        entry.db.close();
+      }),
+    );
   }
 }
 

@@ -6,6 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { chooseBackend, initBackend, isBackendName, probeBackends, type BackendName } from '../../../ml/engine/backends.js';
+import { setDawnGate } from '../../../ml/engine/webgpu.js';
 import { measureTrainingSpeed } from '../../../ml/engine/measure.js';
 import { StudioError } from '../../common/errors.js';
 import { openWorkspaceDb } from '../storage/db.js';
@@ -13,7 +14,7 @@ import { exportRunModel } from '../modelExport/exportRun.js';
 import { evaluateRun, imageMasks, predictFiles, RunModels, tryImages, tryMasks } from './inferenceTasks.js';
 import type { InferenceMessage, InferenceRequest, MeasureMessage, TrainControl, WorkerData } from './protocol.js';
 import { runTraining } from './trainTask.js';
-import { STOP_FLAG_INDEX } from './workerHost.js';
+import { claimDawn, STOP_FLAG_INDEX } from './workerHost.js';
 import { suggestUnlabelled } from '../labelling/suggestTask.js';
 import { runLabelIssuesJob } from '../labelling/labelIssuesTask.js';
 
@@ -30,6 +31,8 @@ engine.runKernel = ((...args: Parameters<typeof runKernel>) => {
   if (Atomics.load(stopFlag, STOP_FLAG_INDEX) !== 0) process.exit(0);
   return runKernel(...args);
 }) as typeof engine.runKernel;
+// Dawn is loaded only while the host has not begun to terminate this worker (workerHost.ts claimDawn).
+setDawnGate(() => claimDawn(stopFlag));
 /** Each kind's own message listener calls this first (one listener, so no message reaches a worker before it listens). */
 function leaveIfAsked(message: { type?: unknown }): void {
   if (message && message.type === 'shutdown') process.exit(0);

@@ -8,7 +8,9 @@
  * So a worker is first asked to leave: a flag in shared memory, which the worker checks before every
  * tfjs kernel (worker.ts), and a `shutdown` message for a worker waiting on its event loop. It exits
  * itself from JavaScript, between two kernels; it is terminated only if it has not within the grace
- * period.
+ * period. A worker that never loaded Dawn is safe to terminate, so it gets a short grace: a second
+ * shared word records whether it has, and the host claims it first (a compare-and-swap on both sides,
+ * so a worker cannot start loading Dawn while it is being terminated).
  */
 import { Worker } from 'node:worker_threads';
 import type { WorkerData } from './protocol.js';
@@ -21,17 +23,27 @@ const stopFlags = new WeakMap<Worker, Int32Array>();
 
 /** The shared flag's index: 0 while the worker may run, 1 once it is asked to leave. */
 export const STOP_FLAG_INDEX = 0;
+/** The shared word saying who holds Dawn in this worker: one of `DawnState`. */
+export const DAWN_STATE_INDEX = 1;
+export const DawnState = { unused: 0, loaded: 1, terminating: 2 } as const;
+/** How long a worker that never loaded Dawn may take to leave by itself before it is terminated. */
+const SHORT_GRACE_MS = 2_000;
 
-export function spawnMlWorker(data: WorkerData): Worker {
-  const stopFlag = new SharedArrayBuffer(4);
+/** In the worker, before it loads Dawn: true when it may (the host has not begun to terminate it). */
+export function claimDawn(flags: Int32Array): boolean {
+  return Atomics.compareExchange(flags, DAWN_STATE_INDEX, DawnState.unused, DawnState.loaded) !== DawnState.terminating;
+}
+
+/** Starts an ML worker; `entry` replaces the studio's worker (tests start stand-ins that way). */
+export function spawnMlWorker(data: WorkerData, entry = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url)): Worker {
+  const stopFlag = new SharedArrayBuffer(8);
   const workerData = { ...data, stopFlag };
   let worker: Worker;
-  if (!import.meta.url.endsWith('.ts')) {
-    worker = new Worker(new URL('./worker.js', import.meta.url), { workerData });
+  if (!entry.pathname.endsWith('.ts')) {
+    worker = new Worker(entry, { workerData });
   } else {
     // From source: register tsx's loader inside the worker before importing the TypeScript entry.
-    const entry = new URL('./worker.ts', import.meta.url).href;
-    const bootstrap = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); });`;
+    const bootstrap = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); });`;
     worker = new Worker(bootstrap, { eval: true, workerData });
   }
   stopFlags.set(worker, new Int32Array(stopFlag));
@@ -40,14 +52,20 @@ export function spawnMlWorker(data: WorkerData): Worker {
   return worker;
 }
 
-/** Asks the worker to exit, and terminates it only if it has not after `graceMs`. Resolves once it is gone. */
+/**
+ * Asks the worker to exit, and terminates it only if it has not after `graceMs` (at most two seconds
+ * when it never loaded Dawn, which makes terminating it safe). Resolves once it is gone.
+ */
 export async function stopMlWorker(worker: Worker, graceMs = 15_000): Promise<void> {
   if (!live.has(worker)) return;
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-  Atomics.store(stopFlags.get(worker)!, STOP_FLAG_INDEX, 1);
+  const flags = stopFlags.get(worker)!;
+  const withoutDawn = Atomics.compareExchange(flags, DAWN_STATE_INDEX, DawnState.unused, DawnState.terminating) === DawnState.unused;
+  Atomics.store(flags, STOP_FLAG_INDEX, 1);
   worker.postMessage(SHUTDOWN);
+  const grace = withoutDawn ? Math.min(graceMs, SHORT_GRACE_MS) : graceMs;
   let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), graceMs)));
+  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), grace)));
   const outcome = await Promise.race([exited, late]);
   clearTimeout(timer);
   if (outcome === 'late') await worker.terminate();
