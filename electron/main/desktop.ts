@@ -107,14 +107,10 @@ export async function startDesktop(electron: DesktopElectron, proc: DesktopProce
   app.on('will-quit', (event) => {
     if (settled) return;
     event.preventDefault();
-    void runs
-      .close()
-      .catch(() => undefined)
-      .then(() => stopAllMlWorkers())
-      .finally(() => {
-        settled = true;
-        app.quit();
-      });
+    void Promise.allSettled([runs.close(), stopAllMlWorkers()]).finally(() => {
+      settled = true;
+      app.quit();
+    });
   });
 
   lockDownSession(session.defaultSession);

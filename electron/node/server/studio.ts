@@ -35,8 +35,7 @@ export async function startStudioServer(options: StudioServerOptions): Promise<B
     // cut off inside a WebGPU call would take the process down), before the process exits.
     close: async () => {
       await server.close();
-      await runs.close();
-      await stopAllMlWorkers();
+      await Promise.all([runs.close(), stopAllMlWorkers()]);
     },
   };
 }

@@ -20,6 +20,7 @@ export const SHUTDOWN = { type: 'shutdown' } as const;
 
 const live = new Set<Worker>();
 const stopFlags = new WeakMap<Worker, Int32Array>();
+const stoppings = new WeakMap<Worker, Promise<void>>();
 
 /** The shared flag's index: 0 while the worker may run, 1 once it is asked to leave. */
 export const STOP_FLAG_INDEX = 0;
@@ -56,8 +57,18 @@ export function spawnMlWorker(data: WorkerData, entry = new URL(import.meta.url.
  * Asks the worker to exit, and terminates it only if it has not after `graceMs` (at most two seconds
  * when it never loaded Dawn, which makes terminating it safe). Resolves once it is gone.
  */
-export async function stopMlWorker(worker: Worker, graceMs = 15_000): Promise<void> {
-  if (!live.has(worker)) return;
+export function stopMlWorker(worker: Worker, graceMs = 15_000): Promise<void> {
+  if (!live.has(worker)) return Promise.resolve();
+  // A second request while the first is under way waits for the first (the shared words are claimed once).
+  let stopping = stoppings.get(worker);
+  if (!stopping) {
+    stopping = leaveOrTerminate(worker, graceMs);
+    stoppings.set(worker, stopping);
+  }
+  return stopping;
+}
+
+async function leaveOrTerminate(worker: Worker, graceMs: number): Promise<void> {
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   const flags = stopFlags.get(worker)!;
   const withoutDawn = Atomics.compareExchange(flags, DAWN_STATE_INDEX, DawnState.unused, DawnState.terminating) === DawnState.unused;
