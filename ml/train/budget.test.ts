@@ -16,12 +16,24 @@ describe('fitting a run to a time budget', () => {
     expect(plan.reason).toContain(says);
   });
 
-  it('re-plans after an epoch only when the projection is off by more than 10 %', () => {
+  it('keeps a plan that ends within the budget and uses at least 90 % of it', () => {
     const base = { budgetSeconds: 1200, elapsedSeconds: 60, epochsDone: 1, plannedEpochs: 20, maxEpochs: 200 };
-    expect(replanEpochs({ ...base, lastEpochSeconds: 62 })).toBeNull();
-    // Twice as slow as planned: 1,140 s remain, and at 120 s each 9 more epochs fit; twice as fast, 38.
+    // 60 + 19 x 58 = 1,162 s, and 60 + 19 x 54 = 1,086 s: both within the budget, both over 90 % of it.
+    expect(replanEpochs({ ...base, lastEpochSeconds: 58 })).toBeNull();
+    expect(replanEpochs({ ...base, lastEpochSeconds: 54 })).toBeNull();
+  });
+
+  it('re-plans at any projected overrun, and when the plan would leave over 10 % of the budget unused', () => {
+    const base = { budgetSeconds: 1200, elapsedSeconds: 60, epochsDone: 1, plannedEpochs: 20, maxEpochs: 200 };
+    // 60 + 19 x 62 = 1,238 s, 3 % over: 1,140 s remain, and at 62 s (with 2 % to spare) 18 more fit.
+    expect(replanEpochs({ ...base, lastEpochSeconds: 62 })).toMatchObject({ epochs: 1 + 18 });
+    // Twice as slow as planned: 9 more epochs fit; twice as fast, 37.
     expect(replanEpochs({ ...base, lastEpochSeconds: 120 })).toMatchObject({ epochs: 1 + 9 });
-    expect(replanEpochs({ ...base, lastEpochSeconds: 30 })).toMatchObject({ epochs: 1 + 38 });
+    expect(replanEpochs({ ...base, lastEpochSeconds: 30 })).toMatchObject({ epochs: 1 + 37 });
+    // The run seen on cat and dog photos: planned for 69 epochs of 17 s, each took 17.5 s.
+    const photos = replanEpochs({ budgetSeconds: 1200, elapsedSeconds: 40 * 17.5, epochsDone: 40, plannedEpochs: 69, maxEpochs: 1000, lastEpochSeconds: 17.5 });
+    expect(photos!.epochs).toBeLessThanOrEqual(68);
+    expect(40 * 17.5 + (photos!.epochs - 40) * 17.5).toBeLessThanOrEqual(1200);
   });
 
   it('adds no epoch that would not fit: a run planned for one epoch that took 253 s of a 360 s budget ends after it', () => {
