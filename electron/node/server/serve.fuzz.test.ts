@@ -29,7 +29,8 @@ beforeAll(async () => {
   sandbox = path.join(root, 'sandbox');
   const workspace = path.join(root, 'ws');
   await importedColourWorkspace(path.join(sandbox, 'images'), workspace);
-  serve = await startServeProcess(workspace, path.join(root, 'home'));
+  // Without the software GPU: serveShutdown.test.ts covers stopping while WebGPU work runs.
+  serve = await startServeProcess(workspace, path.join(root, 'home'), { gpu: false });
 });
 
 afterAll(() => {
@@ -327,8 +328,7 @@ describe('contract calls', () => {
 describe('afterwards', () => {
   it('the process stops cleanly on SIGTERM and every workspace it touched passes integrity_check', async () => {
     expectAlive();
-    // Up to 15 s: a worker inside WebGPU work (the doctor may be measuring it) leaves between two kernels.
-    expect(await serve.terminate(20_000), serve.stderr()).toBe(0);
+    expect(await serve.terminate(10_000), serve.stderr()).toBe(0);
     const databases = [path.join(root, 'ws', 'studio.sqlite')];
     for (const entry of readdirSync(sandbox, { recursive: true, encoding: 'utf8' })) {
       if (entry.endsWith('studio.sqlite')) databases.push(path.join(sandbox, entry));

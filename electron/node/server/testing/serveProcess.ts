@@ -46,14 +46,20 @@ export interface ServeProcess {
   kill(): void;
 }
 
-/** Starts `serve --workspace WORKSPACE`; its user data (the recent-workspaces list) goes to `home`, not the user's own. */
-export async function startServeProcess(workspace: string, home: string): Promise<ServeProcess> {
+/**
+ * Starts `serve --workspace WORKSPACE`; its user data (the recent-workspaces list) goes to `home`, not the
+ * user's own. `gpu: false` hides the software GPU from it (Vulkan finds no driver, so `webgpu` is
+ * unavailable): for tests of input handling, where the doctor measuring `webgpu` on SwiftShader would
+ * only add minutes of emulated GPU work and Dawn's own shutdown to what they test.
+ */
+export async function startServeProcess(workspace: string, home: string, options: { gpu?: boolean } = {}): Promise<ServeProcess> {
   const entry = path.join(packageRoot(), 'electron', 'node', 'cli', 'entry.ts');
   mkdirSync(home, { recursive: true });
+  const noGpu = options.gpu === false ? { VK_ICD_FILENAMES: path.join(home, 'no-vulkan-driver.json') } : {};
   const child = spawn(process.execPath, ['--import', 'tsx', entry, 'serve', '--workspace', workspace, '--json'], {
     cwd: packageRoot(),
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ATTENTION_STUDIO_BACKEND: 'cpu', ATTENTION_STUDIO_HOME: home },
+    env: { ...process.env, ATTENTION_STUDIO_BACKEND: 'cpu', ATTENTION_STUDIO_HOME: home, ...noGpu },
   });
   let stdout = '';
   let stderr = '';
