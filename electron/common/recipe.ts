@@ -78,10 +78,10 @@ export function resolveAugmentation<A extends AugmentationFields>(augmentation: 
 }
 
 /**
- * What the studio trains photos with on a CPU by default (the form's own defaults, and bench:photos'):
- * the small lite-32 network (0.26 M parameters) at 32x32. Chosen by measurement: with a 20-minute
- * budget on two cores, 1,080 cat and dog photos reached 72.8 % held out at 32x32 (67 epochs) and
- * 62.0 % at 64x64 (19 epochs): within minutes, more epochs beat more pixels. Larger sizes pay off with
- * hours or a GPU.
+ * What the studio trains photos with on a CPU by default (bench:photos uses it; the training form's
+ * defaults are the same): the small lite-32 network (0.26 M parameters) at 32x32. Chosen by
+ * measurement: with a 20-minute budget on two cores, 1,080 cat and dog photos reached 72.8 % held out
+ * at 32x32 (67 epochs) and 62.0 % at 64x64 (19 epochs): within minutes, more epochs beat more pixels.
+ * Larger sizes pay off with hours or a GPU.
  */
 export const photoRunDefaults = { model: 'lite-32', imageSize: 32 } as const;

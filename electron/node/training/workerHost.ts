@@ -25,8 +25,8 @@ const stoppings = new WeakMap<Worker, Promise<void>>();
 /** The shared flag's index: 0 while the worker may run, 1 once it is asked to leave. */
 export const STOP_FLAG_INDEX = 0;
 /** The shared word saying who holds Dawn in this worker: one of `DawnState`. */
-export const DAWN_STATE_INDEX = 1;
-export const DawnState = { unused: 0, loaded: 1, terminating: 2 } as const;
+const DAWN_STATE_INDEX = 1;
+const DawnState = { unused: 0, loaded: 1, terminating: 2 } as const;
 /** How long a worker that never loaded Dawn may take to leave by itself before it is terminated. */
 const SHORT_GRACE_MS = 2_000;
 
